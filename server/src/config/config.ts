@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Runtime settings, read from an optional JSON file and then from TONGLU_* environment variables. */
+export interface AppConfig {
+  host: string;
+  port: number;
+  /** Root of media, documents, temporary work and the default SQLite file. */
+  dataDir: string;
+  /** `sqlite:<path>` or `postgres://user:pass@host:port/db`. */
+  databaseUrl: string;
+  ffmpegPath: string;
+  ffprobePath: string;
+  /** Seconds between 结束办案 and the archive job, so the NVR has closed its files. */
+  archiveDelaySeconds: number;
+  /** Attempts of one archive job before it is marked failed. */
+  archiveMaxAttempts: number;
+  /** First retry delay in seconds; each further retry doubles it. */
+  archiveRetryBaseSeconds: number;
+  /** Seconds a worker holds a job without a heartbeat; after a crash the job resumes once this has passed. */
+  jobLeaseSeconds: number;
+  /** 32-byte key (hex or base64) for NVR passwords at rest; generated into dataDir when empty. */
+  secretKey: string;
+  /** Proxies whose X-Forwarded-For is trusted (exact IPs). */
+  trustedProxies: string[];
+  /** Run the job worker in this process. */
+  runWorker: boolean;
+  /** Court prefix of self-built case numbers, e.g. 昆检. */
+  courtShortName: string;
+  /** Minutes a login session lasts without activity. */
+  sessionIdleMinutes: number;
+  /** Serve the built web UI from this folder when it exists. */
+  webDir: string;
+  logLevel: string;
+}
+
+const defaults: AppConfig = {
+  host: '127.0.0.1',
+  port: 8077,
+  dataDir: 'data',
+  databaseUrl: '',
+  ffmpegPath: 'ffmpeg',
+  ffprobePath: 'ffprobe',
+  archiveDelaySeconds: 600,
+  archiveMaxAttempts: 6,
+  archiveRetryBaseSeconds: 30,
+  jobLeaseSeconds: 30,
+  secretKey: '',
+  trustedProxies: [],
+  runWorker: true,
+  courtShortName: '昆检',
+  sessionIdleMinutes: 30,
+  webDir: path.resolve(import.meta.dirname, '../../../web/dist'),
+  logLevel: 'info',
+};
+
+const envNames: Record<keyof AppConfig, string> = {
+  host: 'TONGLU_HOST',
+  port: 'TONGLU_PORT',
+  dataDir: 'TONGLU_DATA_DIR',
+  databaseUrl: 'TONGLU_DATABASE_URL',
+  ffmpegPath: 'TONGLU_FFMPEG',
+  ffprobePath: 'TONGLU_FFPROBE',
+  archiveDelaySeconds: 'TONGLU_ARCHIVE_DELAY_SECONDS',
+  archiveMaxAttempts: 'TONGLU_ARCHIVE_MAX_ATTEMPTS',
+  archiveRetryBaseSeconds: 'TONGLU_ARCHIVE_RETRY_BASE_SECONDS',
+  jobLeaseSeconds: 'TONGLU_JOB_LEASE_SECONDS',
+  secretKey: 'TONGLU_SECRET_KEY',
+  trustedProxies: 'TONGLU_TRUSTED_PROXIES',
+  runWorker: 'TONGLU_RUN_WORKER',
+  courtShortName: 'TONGLU_COURT_SHORT_NAME',
+  sessionIdleMinutes: 'TONGLU_SESSION_IDLE_MINUTES',
+  webDir: 'TONGLU_WEB_DIR',
+  logLevel: 'TONGLU_LOG_LEVEL',
+};
+
+function parseValue(key: keyof AppConfig, raw: string): AppConfig[keyof AppConfig] {
+  const sample = defaults[key];
+  if (typeof sample === 'number') {
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`${envNames[key]} must be a non-negative number, got "${raw}"`);
+    return value;
+  }
+  if (typeof sample === 'boolean') return raw === '1' || raw.toLowerCase() === 'true';
+  if (Array.isArray(sample)) return raw.split(',').map((item) => item.trim()).filter(Boolean);
+  return raw;
+}
+
+/** Loads the configuration: defaults, then the JSON file named by TONGLU_CONFIG, then environment variables. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<AppConfig> = {}): AppConfig {
+  const config: AppConfig = { ...defaults };
+
+  const file = env.TONGLU_CONFIG;
+  if (file) {
+    const fromFile = JSON.parse(readFileSync(file, 'utf8')) as Partial<AppConfig>;
+    for (const key of Object.keys(fromFile) as (keyof AppConfig)[]) {
+      if (!(key in defaults)) throw new Error(`unknown setting "${key}" in ${file}`);
+      Object.assign(config, { [key]: fromFile[key] });
+    }
+  }
+
+  for (const key of Object.keys(envNames) as (keyof AppConfig)[]) {
+    const raw = env[envNames[key]];
+    if (raw !== undefined && raw !== '') Object.assign(config, { [key]: parseValue(key, raw) });
+  }
+
+  Object.assign(config, overrides);
+  config.dataDir = path.resolve(config.dataDir);
+  if (!config.databaseUrl) config.databaseUrl = `sqlite:${path.join(config.dataDir, 'tonglu.sqlite')}`;
+  return config;
+}

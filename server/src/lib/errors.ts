@@ -1,0 +1,49 @@
+/** Stable error codes with their HTTP status and the Chinese message shown to the user. */
+export const errorCatalogue = {
+  VALIDATION_FAILED: { status: 400, message: '提交的内容有误，请检查后重试。' },
+  UNAUTHENTICATED: { status: 401, message: '请先登录。' },
+  INVALID_CREDENTIALS: { status: 401, message: '用户名或密码错误。' },
+  ACCOUNT_DISABLED: { status: 403, message: '该账号已停用，请联系系统管理员。' },
+  FORBIDDEN: { status: 403, message: '没有权限执行此操作。' },
+  NOT_ROOM_PC: { status: 403, message: '此功能只能在办案区房间内的电脑上使用。' },
+  NOT_FOUND: { status: 404, message: '请求的内容不存在。' },
+  CASE_NOT_FOUND: { status: 404, message: '案件不存在或您没有该案件的权限。' },
+  SESSION_NOT_FOUND: { status: 404, message: '同录记录不存在或您没有权限查看。' },
+  FILE_NOT_FOUND: { status: 404, message: '文件不存在或您没有权限查看。' },
+  ROOM_NOT_FOUND: { status: 404, message: '房间不存在。' },
+  SUSPECT_NOT_IN_CASE: { status: 400, message: '所选嫌疑人不属于该案件，请重新选择。' },
+  CASE_NUMBER_TAKEN: { status: 409, message: '部门受案号已被其他案件使用，请更换。' },
+  ROOM_BUSY: { status: 409, message: '该房间正在同录，请先结束当前办案。' },
+  ROOM_DISABLED: { status: 409, message: '该房间已停用，请联系系统管理员。' },
+  ROOM_PC_IP_TAKEN: { status: 409, message: '房间IP已被其他房间使用，每台办案电脑只能绑定一个房间。' },
+  SESSION_NOT_ACTIVE: { status: 409, message: '该次同录已经结束。' },
+  SESSION_NOT_FAILED: { status: 409, message: '只有归档失败的同录才能重试。' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: '请求的文件范围无效。' },
+  NVR_OFFLINE: { status: 502, message: '无法连接硬盘录像机，请检查设备是否开机、网络是否连通。' },
+  NVR_AUTH_FAILED: { status: 502, message: '硬盘录像机登录失败，请核对登录账号和登录密码。' },
+  NVR_TIMEOUT: { status: 504, message: '硬盘录像机响应超时，请稍后重试。' },
+  NVR_BAD_RESPONSE: { status: 502, message: '硬盘录像机返回的数据无效，请稍后重试。' },
+  NVR_NO_RECORDING: { status: 502, message: '硬盘录像机中没有该时段的录像。' },
+  NVR_UNSUPPORTED: { status: 501, message: '该品牌硬盘录像机暂不支持此操作。' },
+  INTERNAL: { status: 500, message: '服务器内部错误，请稍后重试或联系系统管理员。' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** An expected failure with a stable code; the global handler turns it into `{ code, message }`. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? errorCatalogue[code].message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+  }
+}
+
+/** Shorthand for a 400 that names the field and what to fix. */
+export function invalid(message: string): AppError {
+  return new AppError('VALIDATION_FAILED', message);
+}

@@ -1,0 +1,27 @@
+/** Every job type and its payload; each has exactly one handler, checked when the worker starts. */
+export interface JobPayloads {
+  archive: { sessionId: number };
+}
+
+export type JobType = keyof JobPayloads;
+
+/** What a handler reports for an expected outcome; a thrown error means "retry later". */
+export type JobOutcome = 'done' | 'skipped';
+
+export interface JobContext {
+  jobId: number;
+  attempt: number;
+  maxAttempts: number;
+  signal: AbortSignal;
+}
+
+export interface JobHandler<T extends JobType> {
+  type: T;
+  run(payload: JobPayloads[T], context: JobContext): Promise<JobOutcome>;
+  /** Called once when the last attempt failed, to put the job's record into a visible failed state. */
+  onGiveUp(payload: JobPayloads[T], error: unknown): Promise<void>;
+}
+
+export type AnyJobHandler = { [T in JobType]: JobHandler<T> }[JobType];
+
+export const jobTypes: readonly JobType[] = ['archive'];

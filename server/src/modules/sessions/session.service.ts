@@ -1,0 +1,206 @@
+import { NvrError } from '../../adapters/nvr/nvr.types.js';
+import type { Db } from '../../db/database.js';
+import { AppError } from '../../lib/errors.js';
+import { addSeconds, nowIso } from '../../lib/time.js';
+import type { AuditService } from '../audit/audit.service.js';
+import { isCaseAdmin, type AuthUser } from '../auth/auth.types.js';
+import type { CaseRepository } from '../cases/case.repository.js';
+import type { CaseService } from '../cases/case.service.js';
+import { JobRepository } from '../jobs/job.repository.js';
+import type { RoomService } from '../rooms/room.service.js';
+import type { SessionDetailRow, SessionRepository } from './session.repository.js';
+import { toSessionView, type SessionView } from './session.view.js';
+
+export interface SessionSettings {
+  archiveDelaySeconds: number;
+  archiveMaxAttempts: number;
+}
+
+/** Turns an adapter failure into the API's error with the adapter's Chinese message. */
+export function toAppError(error: unknown): unknown {
+  if (error instanceof NvrError) return new AppError(error.code, error.message, { cause: error });
+  return error;
+}
+
+/** Room sessions: start on the room PC, one per room, end with the 易办案 choice, queue the archive job. */
+export class SessionService {
+  constructor(
+    private readonly db: Db,
+    private readonly sessions: SessionRepository,
+    private readonly caseRepository: CaseRepository,
+    private readonly caseService: CaseService,
+    private readonly rooms: RoomService,
+    private readonly audit: AuditService,
+    private readonly settings: SessionSettings,
+    private readonly onJobQueued: () => void,
+  ) {}
+
+  view(row: SessionDetailRow): SessionView {
+    return toSessionView(row, this.settings.archiveDelaySeconds);
+  }
+
+  async getConsole(clientIp: string): Promise<{ room: { id: number; name: string } | null; activeSession: SessionView | null }> {
+    const room = await this.rooms.findConsoleRoom(clientIp);
+    if (!room) return { room: null, activeSession: null };
+    const active = await this.sessions.findActiveInRoom(room.id);
+    return { room: { id: room.id, name: room.name }, activeSession: active ? this.view(active) : null };
+  }
+
+  async start(user: AuthUser, clientIp: string, caseId: number, suspectId: number): Promise<SessionView> {
+    const room = await this.rooms.findConsoleRoom(clientIp);
+    if (!room) throw new AppError('NOT_ROOM_PC', `此功能只能在办案区房间内的电脑上使用（本机 IP ${clientIp} 未绑定房间）。`);
+    await this.caseService.getRecordable(user, caseId);
+    const suspect = await this.caseRepository.findSuspect(suspectId);
+    if (!suspect || suspect.case_id !== caseId) throw new AppError('SUSPECT_NOT_IN_CASE');
+    if (await this.sessions.findActiveInRoom(room.id)) throw new AppError('ROOM_BUSY');
+
+    // The NVR clock is read before anything is written: an unreachable NVR leaves no half-made session.
+    const clockOffsetMs = await this.measureClockOffset(room.id);
+
+    const now = nowIso();
+    let sessionId: number;
+    try {
+      const inserted = await this.db.kysely
+        .insertInto('recording_sessions')
+        .values({
+          case_id: caseId,
+          suspect_id: suspectId,
+          kind: 'room',
+          room_id: room.id,
+          operator_id: user.id,
+          started_at: now,
+          ended_at: null,
+          clock_offset_ms: clockOffsetMs,
+          upload_to_yibanan: 1,
+          state: 'recording',
+          failure_reason: null,
+          gaps: '[]',
+          archive_attempts: 0,
+          created_at: now,
+          updated_at: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      sessionId = inserted.id;
+    } catch (error) {
+      // The partial unique index on (room_id) where state = 'recording' rejects a second session started at the same moment.
+      if (await this.sessions.findActiveInRoom(room.id)) throw new AppError('ROOM_BUSY', undefined, { cause: error });
+      throw error;
+    }
+
+    await this.audit.record({
+      userId: user.id,
+      username: user.username,
+      clientIp,
+      action: 'session.start',
+      targetType: 'session',
+      targetId: sessionId,
+      result: 'success',
+      details: { caseId, suspectId, roomId: room.id, clockOffsetMs },
+    });
+    return this.getView(sessionId);
+  }
+
+  /** Ends an active session and queues its archive job in the same transaction. */
+  async end(user: AuthUser, clientIp: string, sessionId: number, uploadToYibanan: boolean): Promise<{ session: SessionView; isRoomPc: boolean }> {
+    const row = await this.getControllable(user, sessionId);
+    if (row.state !== 'recording') throw new AppError('SESSION_NOT_ACTIVE');
+
+    const endedAt = nowIso();
+    const updated = await this.db.kysely.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('recording_sessions')
+        .set({ state: 'ended', ended_at: endedAt, upload_to_yibanan: uploadToYibanan ? 1 : 0, updated_at: endedAt })
+        .where('id', '=', sessionId)
+        .where('state', '=', 'recording')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await new JobRepository({ kysely: trx, dialect: this.db.dialect }).enqueue(
+        'archive',
+        `archive:${sessionId}`,
+        { sessionId },
+        { runAfter: addSeconds(endedAt, this.settings.archiveDelaySeconds), maxAttempts: this.settings.archiveMaxAttempts },
+      );
+      return true;
+    });
+    if (!updated) throw new AppError('SESSION_NOT_ACTIVE');
+    this.onJobQueued();
+
+    await this.audit.record({
+      userId: user.id,
+      username: user.username,
+      clientIp,
+      action: 'session.end',
+      targetType: 'session',
+      targetId: sessionId,
+      result: 'success',
+      details: { uploadToYibanan },
+    });
+    const consoleRoom = await this.rooms.findConsoleRoom(clientIp);
+    return { session: await this.getView(sessionId), isRoomPc: consoleRoom !== null && consoleRoom.id === row.room_id };
+  }
+
+  /** Queues a failed archive again with fresh attempts. */
+  async retry(user: AuthUser, clientIp: string, sessionId: number): Promise<SessionView> {
+    const row = await this.getVisible(user, sessionId);
+    if (row.state !== 'failed') throw new AppError('SESSION_NOT_FAILED');
+
+    const now = nowIso();
+    await this.db.kysely.transaction().execute(async (trx) => {
+      await trx.updateTable('recording_sessions').set({ state: 'ended', failure_reason: null, updated_at: now }).where('id', '=', sessionId).execute();
+      await new JobRepository({ kysely: trx, dialect: this.db.dialect }).requeue(`archive:${sessionId}`, now);
+    });
+    this.onJobQueued();
+    await this.audit.record({ userId: user.id, username: user.username, clientIp, action: 'session.archive.retry', targetType: 'session', targetId: sessionId, result: 'success' });
+    return this.getView(sessionId);
+  }
+
+  async listForCase(user: AuthUser, caseId: number): Promise<SessionView[]> {
+    await this.caseService.getVisible(user, caseId);
+    const rows = await this.sessions.listForCase(caseId);
+    const files = await this.sessions.listFiles(rows.map((row) => row.id));
+    return rows.map((row) => toSessionView(row, this.settings.archiveDelaySeconds, files));
+  }
+
+  async getVisible(user: AuthUser, sessionId: number): Promise<SessionDetailRow> {
+    const row = await this.sessions.findDetail(sessionId);
+    if (!row || !this.caseService.canView(user, row.case_handler_id)) throw new AppError('SESSION_NOT_FOUND');
+    return row;
+  }
+
+  /** The operator, the case's handler and admins may end a session. */
+  private async getControllable(user: AuthUser, sessionId: number): Promise<SessionDetailRow> {
+    const row = await this.sessions.findDetail(sessionId);
+    const isAllowed = row && (row.operator_id === user.id || row.case_handler_id === user.id || isCaseAdmin(user));
+    if (!row || !isAllowed) throw new AppError('SESSION_NOT_FOUND');
+    return row;
+  }
+
+  /** Live view: the room's own PC, the operator of its active session, and admins. */
+  async canWatchRoom(user: AuthUser, clientIp: string, roomId: number): Promise<boolean> {
+    if (isCaseAdmin(user)) return true;
+    const consoleRoom = await this.rooms.findConsoleRoom(clientIp);
+    if (consoleRoom?.id === roomId) return true;
+    const active = await this.sessions.findActiveInRoom(roomId);
+    return active !== undefined && (active.operator_id === user.id || active.case_handler_id === user.id);
+  }
+
+  private async getView(sessionId: number): Promise<SessionView> {
+    const row = await this.sessions.findDetail(sessionId);
+    if (!row) throw new AppError('SESSION_NOT_FOUND');
+    return this.view(row);
+  }
+
+  /** NVR clock minus server clock, corrected by half the round trip. */
+  private async measureClockOffset(roomId: number): Promise<number> {
+    const room = await this.rooms.get(roomId);
+    const before = Date.now();
+    try {
+      const deviceTime = await this.rooms.adapterOf(room).getDeviceTime(this.rooms.connectionOf(room));
+      const after = Date.now();
+      return Math.round(deviceTime.getTime() - (before + after) / 2);
+    } catch (error) {
+      throw toAppError(error);
+    }
+  }
+}

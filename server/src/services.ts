@@ -1,0 +1,75 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { SecretBox } from './adapters/crypto/secret-box.js';
+import { loadSecretKey } from './adapters/crypto/secret-key.js';
+import { createNvrAdapter } from './adapters/nvr/index.js';
+import { StorageLayout } from './adapters/storage/storage-layout.js';
+import type { AppConfig } from './config/config.js';
+import type { Db } from './db/database.js';
+import { ArchiveService } from './modules/archive/archive.service.js';
+import { AuditService } from './modules/audit/audit.service.js';
+import { AuthService } from './modules/auth/auth.service.js';
+import { CaseRepository } from './modules/cases/case.repository.js';
+import { CaseService } from './modules/cases/case.service.js';
+import { JobRepository } from './modules/jobs/job.repository.js';
+import { JobWorker } from './modules/jobs/job.worker.js';
+import { LiveService } from './modules/live/live.service.js';
+import { MediaService } from './modules/media/media.service.js';
+import { RoomRepository } from './modules/rooms/room.repository.js';
+import { RoomService } from './modules/rooms/room.service.js';
+import { SessionRepository } from './modules/sessions/session.repository.js';
+import { SessionService } from './modules/sessions/session.service.js';
+
+export interface Services {
+  config: AppConfig;
+  db: Db;
+  audit: AuditService;
+  auth: AuthService;
+  cases: CaseService;
+  rooms: RoomService;
+  sessions: SessionService;
+  archive: ArchiveService;
+  media: MediaService;
+  live: LiveService;
+  jobs: JobRepository;
+  worker: JobWorker;
+}
+
+/** Wires every service with exactly what it uses. */
+export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger): Services {
+  const storage = new StorageLayout(config.dataDir);
+  const secrets = new SecretBox(loadSecretKey(config.secretKey, config.dataDir));
+  const audit = new AuditService(db);
+  const auth = new AuthService(db, audit, config.sessionIdleMinutes);
+  const caseRepository = new CaseRepository(db);
+  const cases = new CaseService(caseRepository, config.courtShortName);
+  const rooms = new RoomService(new RoomRepository(db), secrets, createNvrAdapter);
+  const sessionRepository = new SessionRepository(db);
+  const jobs = new JobRepository(db);
+  const archive = new ArchiveService(
+    db,
+    sessionRepository,
+    rooms,
+    storage,
+    { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, rtspTimeoutSeconds: 15 },
+    log.child({ module: 'archive' }),
+  );
+  const worker = new JobWorker(
+    jobs,
+    [archive],
+    { pollMs: 1000, leaseSeconds: config.jobLeaseSeconds, concurrency: 2, retryBaseSeconds: config.archiveRetryBaseSeconds },
+    log.child({ module: 'worker' }),
+  );
+  const sessions = new SessionService(
+    db,
+    sessionRepository,
+    caseRepository,
+    cases,
+    rooms,
+    audit,
+    { archiveDelaySeconds: config.archiveDelaySeconds, archiveMaxAttempts: config.archiveMaxAttempts },
+    () => worker.wake(),
+  );
+  const media = new MediaService(db, cases, storage);
+  const live = new LiveService(rooms, config.ffmpegPath, 10, log.child({ module: 'live' }));
+  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker };
+}

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildApp } from '../../src/app.js';
+import type { AppInstance } from '../../src/app.types.js';
+import { SecretBox } from '../../src/adapters/crypto/secret-box.js';
+import { loadSecretKey } from '../../src/adapters/crypto/secret-key.js';
+import { loadConfig, type AppConfig } from '../../src/config/config.js';
+import { seedDemoData, type DemoRoom } from '../../src/db/seed.js';
+import { createTestDatabase } from './test-database.js';
+
+export interface TestApp {
+  app: AppInstance;
+  config: AppConfig;
+  close: () => Promise<void>;
+  /** Logs in through the API and returns the cookie header value. */
+  login: (username: string, password?: string) => Promise<string>;
+}
+
+export const defaultTestRoom: DemoRoom = {
+  name: '刑检-101讯问室',
+  nvrHost: '127.0.0.1',
+  nvrHttpPort: 9,
+  nvrRtspPort: 9,
+  username: 'admin',
+  password: 'unused',
+  pcIp: '127.0.0.1',
+};
+
+/** Builds the real app on a temporary data folder and database, seeded with the demo accounts, room and cases. */
+export async function createTestApp(overrides: Partial<AppConfig> = {}, room: DemoRoom = defaultTestRoom): Promise<TestApp> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'tonglu-app-'));
+  const database = await createTestDatabase(dataDir);
+  const config = loadConfig({}, { dataDir, databaseUrl: database.url, runWorker: false, logLevel: 'warn', webDir: path.join(dataDir, 'no-web'), ...overrides });
+  const app = await buildApp(config, { logger: { level: process.env.TONGLU_TEST_LOG ?? 'silent' } });
+  await seedDemoData(app.services.db, new SecretBox(loadSecretKey(config.secretKey, config.dataDir)), room);
+  await app.ready();
+
+  return {
+    app,
+    config,
+    close: async () => {
+      await app.close();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    login: async (username, password) => {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username, password: password ?? (username === 'admin' ? 'Admin@2026' : 'Tonglu@2026') },
+      });
+      if (response.statusCode !== 200) throw new Error(`login of ${username} failed: ${response.body}`);
+      const cookie = response.cookies.find((item) => item.name === 'tonglu_sid');
+      if (!cookie) throw new Error('login set no cookie');
+      return `tonglu_sid=${cookie.value}`;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { request } from './client';
+
+export type RoleCode = 'officer' | 'sysadmin' | 'secadmin' | 'auditor';
+
+export interface User {
+  id: number;
+  username: string;
+  displayName: string;
+  roles: RoleCode[];
+  departmentName: string | null;
+}
+
+export interface RoomRef {
+  id: number;
+  name: string;
+}
+
+export interface Me {
+  user: User;
+  clientIp: string;
+  /** The enabled room whose 房间IP is the caller's IP, so the caller is that room's PC. */
+  consoleRoom: RoomRef | null;
+}
+
+export function login(username: string, password: string): Promise<{ user: User }> {
+  return request('/api/auth/login', { method: 'POST', body: { username, password } });
+}
+
+export function logout(): Promise<void> {
+  return request('/api/auth/logout', { method: 'POST', isSilent: true });
+}
+
+/** Fetches the logged-in user. The 401 for "not logged in" is left to the caller, without a toast. */
+export function fetchMe(): Promise<Me> {
+  return request('/api/auth/me', { isSilent: true });
+}

@@ -1,0 +1,78 @@
+import { request } from './client';
+
+export type CaseSource = 'unified' | 'self-built';
+
+export interface CaseSummary {
+  id: number;
+  name: string;
+  caseNumber: string;
+  /** YYYY-MM-DD */
+  acceptedOn: string;
+  stage: string;
+  handlerName: string;
+  source: CaseSource;
+  suspectCount: number;
+  sessionCount: number;
+  lastSessionAt: string | null;
+}
+
+export interface Suspect {
+  id: number;
+  name: string;
+  idTypeCode: string;
+  idTypeName: string;
+  idNumberMasked: string;
+}
+
+export interface CaseDetail extends CaseSummary {
+  suspects: Suspect[];
+}
+
+export interface CaseListQuery {
+  keyword?: string;
+  page?: number;
+  pageSize?: number;
+  /** NOTE: not in the API contract yet. A server that ignores it returns cases of every source. */
+  source?: CaseSource;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface NewSuspect {
+  name: string;
+  idTypeCode: string;
+  idNumber: string;
+}
+
+export interface NewCase {
+  name: string;
+  caseNumber?: string;
+  /** YYYY-MM-DD */
+  acceptedOn: string;
+  stage?: string;
+  suspects: NewSuspect[];
+}
+
+export interface IdType {
+  code: string;
+  name: string;
+}
+
+export function listCases(query: CaseListQuery, isSilent = false): Promise<Page<CaseSummary>> {
+  return request('/api/cases', { query: { ...query }, isSilent });
+}
+
+export function getCase(id: number): Promise<CaseDetail> {
+  return request(`/api/cases/${id}`);
+}
+
+export function createCase(input: NewCase): Promise<CaseSummary> {
+  return request('/api/cases', { method: 'POST', body: input });
+}
+
+export function listIdTypes(): Promise<IdType[]> {
+  return request('/api/id-types');
+}

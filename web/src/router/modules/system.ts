@@ -1,0 +1,12 @@
+import type { RouteRecordRaw } from 'vue-router';
+
+import { t } from '@/locales';
+
+export const systemRoutes: RouteRecordRaw[] = [
+  {
+    path: 'system/rooms',
+    name: 'system-rooms',
+    component: () => import('@/views/system/rooms/list.vue'),
+    meta: { title: t.menu.rooms, permission: 'system:room:manage', menuGroup: 'system' },
+  },
+];

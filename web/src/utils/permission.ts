@@ -1,0 +1,20 @@
+import type { RoleCode } from '@/api/auth';
+
+/** Permission codes the UI checks. The server checks every call again, so these only shape menus and routes. */
+export type Permission =
+  | 'case:record:start'
+  | 'case:recording:view'
+  | 'case:self-built:create'
+  | 'system:room:manage';
+
+const rolePermissions: Record<RoleCode, readonly Permission[]> = {
+  officer: ['case:record:start', 'case:recording:view', 'case:self-built:create'],
+  sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage'],
+  secadmin: ['case:recording:view'],
+  auditor: ['case:recording:view'],
+};
+
+/** Returns whether any of the roles grants the permission. */
+export function hasPermission(roles: readonly RoleCode[], permission: Permission): boolean {
+  return roles.some((role) => rolePermissions[role]?.includes(permission) ?? false);
+}

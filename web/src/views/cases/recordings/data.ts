@@ -1,0 +1,27 @@
+import type { SessionKind, SessionState, SessionWithFiles } from '@/api/sessions';
+import { t } from '@/locales';
+
+/** States after which the archive worker still has work to do, so the details dialog keeps refreshing. */
+const pendingStates: ReadonlySet<SessionState> = new Set(['recording', 'ended', 'fetching']);
+
+export function isArchivePending(session: SessionWithFiles): boolean {
+  return pendingStates.has(session.state);
+}
+
+/** Sorts newest first. The shown number stays chronological (第 1 次 is the earliest session). */
+export function sortNewestFirst(sessions: SessionWithFiles[]): SessionWithFiles[] {
+  return [...sessions].sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
+}
+
+const kindLabels: Record<SessionKind, string> = {
+  room: t.recordings.kindRoom,
+  'off-site': t.recordings.kindOffSite,
+  backfill: t.recordings.kindBackfill,
+};
+
+export function getKindLabel(kind: SessionKind): string {
+  return kindLabels[kind] ?? kind;
+}
+
+/** Interval of the details dialog's refresh while an archive is pending. */
+export const refreshIntervalMs = 5000;
