@@ -64,7 +64,7 @@ function runReference(): number {
 }
 
 async function runProduct(): Promise<{ seconds: number; peakRssMb: number; bytes: number }> {
-  const nvr = await startNvrSimulator({ user: 'admin', password: 'bench#pass' });
+  const nvr = await startNvrSimulator({ username: 'admin', password: 'bench#pass' });
   const dataDir = path.join(work, 'server-data');
   const port = await freePort();
   const env = {

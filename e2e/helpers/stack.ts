@@ -36,7 +36,7 @@ export async function startStack(archiveDelaySeconds = 3): Promise<Stack> {
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tonglu-e2e-'));
   const port = await freePort();
-  const nvr = await startNvrSimulator({ user: 'admin', password: NVR_PASSWORD });
+  const nvr = await startNvrSimulator({ username: 'admin', password: NVR_PASSWORD });
   const env = {
     ...process.env,
     TONGLU_DATA_DIR: dataDir,

@@ -41,9 +41,9 @@ describe('newcomer flow in Chromium', () => {
     await expect(page.getByTestId('console-room').textContent()).resolves.toContain('刑检-101讯问室');
 
     await page.getByTestId('case-select').click();
-    await page.getByRole('option', { name: '王某某盗窃案' }).click();
+    await page.locator('[data-testid^="case-option-"]', { hasText: '王某某盗窃案' }).click();
     await page.getByTestId('suspect-select').click();
-    await page.getByRole('option', { name: /^王某某/ }).click();
+    await page.locator('[data-testid^="suspect-option-"]', { hasText: '王某某' }).click();
     await page.getByTestId('start-session').click();
 
     // The live picture plays through MSE within a few seconds of the start.
@@ -54,7 +54,7 @@ describe('newcomer flow in Chromium', () => {
     await page.waitForTimeout(6_000);
     const timer = await page.getByTestId('session-timer').textContent();
     expect(timer).toMatch(/00:00:0[5-9]|00:00:1\d/);
-    await page.screenshot({ path: `${stack.dataDir}/console.png` });
+    await page.screenshot({ path: `${process.env.E2E_SCREENSHOT_DIR ?? stack.dataDir}/console.png` });
 
     await page.getByTestId('end-session').click();
     await expect(page.getByTestId('end-upload-checkbox').isChecked()).resolves.toBe(true);
@@ -101,7 +101,7 @@ describe('newcomer flow in Chromium', () => {
       return Math.abs(element.currentTime - target) < 1.5;
     });
     expect(seeked).toBe(true);
-    await page.screenshot({ path: `${stack.dataDir}/playback.png` });
+    await page.screenshot({ path: `${process.env.E2E_SCREENSHOT_DIR ?? stack.dataDir}/playback.png` });
     await page.keyboard.press('Escape');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`file-download-${video.id}`).click()]);
@@ -117,7 +117,7 @@ describe('newcomer flow in Chromium', () => {
     const page = await context.newPage();
     await login(page, 'lihua', 'Tonglu@2026');
     await page.goto(`${stack.baseUrl}/cases/recordings`);
-    await expect(page.getByTestId('recordings-table').textContent()).resolves.toContain('孙某某诈骗案');
+    await expect.poll(() => page.getByTestId('recordings-table').textContent(), { timeout: 10_000 }).toContain('孙某某诈骗案');
     await expect(page.getByTestId('recordings-table').textContent()).resolves.not.toContain('王某某盗窃案');
     expect((await page.request.get(`${stack.baseUrl}/api/cases/1/sessions`)).status()).toBe(404);
     await context.close();

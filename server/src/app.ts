@@ -47,7 +47,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
-      if (error.status >= 500) request.log.error({ err: error }, 'request failed');
+      // Expected failures such as an offline NVR are warnings with their code; the stack adds nothing.
+      if (error.status >= 500) request.log.warn({ code: error.code, reason: error.message }, 'request failed');
       return reply.code(error.status).send({ code: error.code, message: error.message });
     }
     if (error.validation) {

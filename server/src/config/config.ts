@@ -17,7 +17,7 @@ export interface AppConfig {
   archiveMaxAttempts: number;
   /** First retry delay in seconds; each further retry doubles it. */
   archiveRetryBaseSeconds: number;
-  /** Seconds a worker holds a job without a heartbeat; after a crash the job resumes once this has passed. */
+  /** Seconds a job stays locked to its worker without a heartbeat. After a crash the job resumes once this has passed. */
   jobLeaseSeconds: number;
   /** 32-byte key (hex or base64) for NVR passwords at rest; generated into dataDir when empty. */
   secretKey: string;

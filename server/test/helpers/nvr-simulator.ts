@@ -8,7 +8,7 @@ export const NVR_PASSWORD = 'p@ss#1:x';
 export type NvrSimulator = Awaited<ReturnType<typeof startNvrSimulator>>;
 
 export async function startTestNvr(): Promise<NvrSimulator> {
-  return startNvrSimulator({ user: NVR_USER, password: NVR_PASSWORD });
+  return startNvrSimulator({ username: NVR_USER, password: NVR_PASSWORD });
 }
 
 export function roomFor(nvr: NvrSimulator): DemoRoom {

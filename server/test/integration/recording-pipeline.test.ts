@@ -32,7 +32,8 @@ beforeAll(async () => {
   );
   const cookie = await t.login('zhangming');
   const cases = (await t.app.inject({ method: 'GET', url: '/api/cases', headers: { cookie } })).json();
-  const detail = (await t.app.inject({ method: 'GET', url: `/api/cases/${cases.items[0].id}`, headers: { cookie } })).json();
+  const theft = cases.items.find((item: { name: string }) => item.name === '王某某盗窃案');
+  const detail = (await t.app.inject({ method: 'GET', url: `/api/cases/${theft.id}`, headers: { cookie } })).json();
   caseId = detail.id;
   suspectId = detail.suspects[0].id;
 });

@@ -1,7 +1,7 @@
 export interface MediaFile {
   id: number;
   sessionId: number;
-  kind: 'video' | 'document';
+  kind: 'video' | 'document' | 'manifest';
   fileName: string;
   size: number;
   sha256: string;

@@ -178,6 +178,7 @@ export const zhCN = {
     hashes: '校验值',
     kindVideo: '录像',
     kindDocument: '文书',
+    kindManifest: '清单',
     play: '播放',
     download: '下载',
     playerTitle: (fileName: string) => `播放 - ${fileName}`,

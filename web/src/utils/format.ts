@@ -6,15 +6,20 @@ function pad(value: number): string {
   return String(value).padStart(2, '0');
 }
 
-/** Formats an ISO 8601 time as local `YYYY-MM-DD HH:mm:ss`, or a dash when absent or invalid. */
+// Times are shown in China Standard Time (UTC+8, no daylight saving), the time the NVRs burn into the picture,
+// whatever time zone the viewing PC is set to.
+const CHINA_OFFSET_MS = 8 * 3600 * 1000;
+
+/** Formats an ISO 8601 time as China time `YYYY-MM-DD HH:mm:ss`, or a dash when absent or invalid. */
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return dash;
 
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return dash;
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return dash;
 
-  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-  return `${day} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  const date = new Date(time + CHINA_OFFSET_MS);
+  const day = `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}`;
+  return `${day} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
 }
 
 /** Formats a YYYY-MM-DD date as given (no time zone shift), or a dash when absent. */

@@ -19,7 +19,7 @@ export function toNvrRange(startedAt: string, endedAt: string, clockOffsetMs: nu
 export interface DurationCheckInput {
   requestedSeconds: number;
   actualSeconds: number;
-  /** Longest keyframe interval seen in the file; the clip can start at the keyframe before the requested start. */
+  /** Maximum keyframe interval in the file, because the clip can start at the keyframe before the requested start. */
   maxKeyframeIntervalSeconds: number;
   /** Seconds the NVR reports as not recorded inside the range. */
   gapSeconds: number;

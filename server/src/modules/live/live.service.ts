@@ -5,7 +5,7 @@ import { redactCredentials } from '../../adapters/ffmpeg/ffmpeg.runner.js';
 import type { RoomService } from '../rooms/room.service.js';
 import { codecOf, Mp4BoxSplitter } from './mp4-boxes.js';
 
-/** What the live view sends to one browser. */
+/** Connection to one browser watching the live view. */
 export interface LiveViewer {
   sendText(message: string): void;
   sendBinary(data: Buffer): void;
@@ -26,8 +26,8 @@ interface RoomFeed {
 }
 
 /**
- * One ffmpeg per watched room repackages the NVR's RTSP stream to fragmented MP4 (no re-encode) and fans it out
- * to every viewer; it stops shortly after the last viewer leaves.
+ * Live view fan-out. One ffmpeg per watched room repackages the NVR's RTSP stream to fragmented MP4 without
+ * re-encoding, and every viewer of the room gets the same fragments. The ffmpeg stops shortly after the last viewer leaves.
  */
 export class LiveService {
   private readonly feeds = new Map<number, RoomFeed>();

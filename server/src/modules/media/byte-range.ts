@@ -1,8 +1,8 @@
 export type RangeResult = { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
 
 /**
- * Parses a single `bytes=` range (RFC 9110 §14.1.2) against a file size. Several ranges are answered with the
- * whole file, which the RFC allows, because browsers seeking video only ask for one.
+ * Parses a single `bytes=` range (RFC 9110 §14.1.2) against a file size. A request for several ranges gets the
+ * whole file, which the RFC allows, because browsers seeking video request only one.
  */
 export function parseByteRange(header: string | undefined, size: number): RangeResult {
   if (!header) return { kind: 'full' };

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NVR_PASSWORD, NVR_USER, startTestNvr, type NvrSimulator } from '../helpers/nvr-simulator.js';
 import { sleep, waitFor } from '../helpers/polling.js';
 
-// The real server process is killed with SIGKILL while archive jobs run; SQLite only, because the file is inspected directly.
+// The real server process is killed with SIGKILL while archive jobs run. SQLite only, because the test reads the database file directly.
 const serverDir = path.resolve(import.meta.dirname, '../..');
 const tsx = path.resolve(serverDir, '../node_modules/.bin/tsx');
 
@@ -42,8 +42,11 @@ function serverEnv(): NodeJS.ProcessEnv {
 }
 
 async function startServer(): Promise<void> {
-  server = spawn(tsx, ['src/server.ts'], { cwd: serverDir, env: serverEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+  // One process (node with the tsx loader, not the tsx wrapper), so SIGKILL really kills the server.
+  server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: serverDir, env: serverEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+  const started = server;
   await waitFor('server to listen', async () => {
+    if (started.exitCode !== null) throw new Error(`server exited with code ${started.exitCode} during start`);
     try {
       return (await fetch(`http://127.0.0.1:${port}/api/auth/me`)).status === 401;
     } catch {
@@ -52,9 +55,12 @@ async function startServer(): Promise<void> {
   }, 30_000);
 }
 
-function killServer(): void {
-  server?.kill('SIGKILL');
+async function killServer(): Promise<void> {
+  const running = server;
   server = undefined;
+  if (!running || running.exitCode !== null) return;
+  running.kill('SIGKILL');
+  await new Promise((resolve) => running.once('exit', resolve));
 }
 
 async function api(method: string, url: string, cookie: string, body?: unknown): Promise<Response> {
@@ -98,7 +104,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  killServer();
+  await killServer();
   await nvr?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -106,8 +112,8 @@ afterAll(async () => {
 describe('server killed during archive jobs', () => {
   it('completes every job exactly once after restarts', async () => {
     let cookie = await login();
-    const cases = (await (await api('GET', '/api/cases', cookie)).json()) as { items: { id: number }[] };
-    const caseId = cases.items[0]?.id as number;
+    const cases = (await (await api('GET', '/api/cases', cookie)).json()) as { items: { id: number; name: string }[] };
+    const caseId = cases.items.find((item) => item.name === '王某某盗窃案')?.id as number;
     const detail = (await (await api('GET', `/api/cases/${caseId}`, cookie)).json()) as { suspects: { id: number }[] };
     const suspectId = detail.suspects[0]?.id as number;
     // A slow NVR makes each download last a few seconds, so the kills land inside fetch, remux and hashing.
@@ -126,7 +132,7 @@ describe('server killed during archive jobs', () => {
 
       await waitFor(`session ${session.id} fetching`, async () => sessionState(session.id) === 'fetching', 30_000, 50);
       await sleep(delay);
-      killServer();
+      await killServer();
       await startServer();
     }
 
