@@ -68,6 +68,7 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     audit,
     { archiveDelaySeconds: config.archiveDelaySeconds, archiveMaxAttempts: config.archiveMaxAttempts },
     () => worker.wake(),
+    log.child({ module: 'sessions' }),
   );
   const media = new MediaService(db, cases, storage);
   const live = new LiveService(rooms, config.ffmpegPath, 10, log.child({ module: 'live' }));

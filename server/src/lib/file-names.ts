@@ -6,6 +6,8 @@ export function formatCompactLocal(iso: string, utcOffsetMinutes = 480): string 
 
 /** Removes characters that Windows, macOS or Linux do not allow in file names. */
 export function sanitizeFileNamePart(text: string): string {
+  // Control characters (below U+0020) are not allowed in Windows file names either.
+  // eslint-disable-next-line no-control-regex
   const cleaned = text.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').trim();
   return cleaned.slice(0, 60) || '未命名';
 }

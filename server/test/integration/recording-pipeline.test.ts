@@ -125,6 +125,11 @@ describe('room session to archived recording', () => {
     expect(readdirSync(path.join(t.config.dataDir, 'work'))).toEqual([]);
 
     const handler = await t.login('zhangming');
+    // A browser starts playback with an open-ended range from byte 0.
+    const play = await t.app.inject({ method: 'GET', url: `/api/files/${video?.id}/content`, headers: { cookie: handler, range: 'bytes=0-' } });
+    expect(play.statusCode).toBe(206);
+    expect(play.headers['accept-ranges']).toBe('bytes');
+    expect(play.headers['content-type']).toBe('video/mp4');
     const partial = await t.app.inject({ method: 'GET', url: `/api/files/${video?.id}/content`, headers: { cookie: handler, range: 'bytes=100-199' } });
     expect(partial.statusCode).toBe(206);
     expect(partial.headers['content-range']).toBe(`bytes 100-199/${bytes.length}`);

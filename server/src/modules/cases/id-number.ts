@@ -44,7 +44,7 @@ export function checkResidentIdNumber(value: string): string | null {
 /** Checks an ID number for its type; other types only need printable text of a sane length. */
 export function checkIdNumber(typeCode: string, value: string): string | null {
   if (typeCode === '111') return checkResidentIdNumber(value);
-  if (!/^[0-9A-Za-z()（）\-]{4,32}$/.test(value)) return '证件号应为 4 到 32 位字母或数字。';
+  if (!/^[0-9A-Za-z()（）-]{4,32}$/.test(value)) return '证件号应为 4 到 32 位字母或数字。';
   return null;
 }
 

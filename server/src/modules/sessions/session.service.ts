@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { NvrError } from '../../adapters/nvr/nvr.types.js';
 import type { Db } from '../../db/database.js';
 import { AppError } from '../../lib/errors.js';
@@ -33,6 +34,7 @@ export class SessionService {
     private readonly audit: AuditService,
     private readonly settings: SessionSettings,
     private readonly onJobQueued: () => void,
+    private readonly log: FastifyBaseLogger,
   ) {}
 
   view(row: SessionDetailRow): SessionView {
@@ -200,6 +202,11 @@ export class SessionService {
       const after = Date.now();
       return Math.round(deviceTime.getTime() - (before + after) / 2);
     } catch (error) {
+      // A generic RTSP camera has no clock query: record against the server clock and keep the session.
+      if (error instanceof NvrError && error.code === 'NVR_UNSUPPORTED') {
+        this.log.warn({ roomId }, 'NVR clock cannot be read; assuming it matches the server clock');
+        return 0;
+      }
       throw toAppError(error);
     }
   }
