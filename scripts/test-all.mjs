@@ -44,6 +44,8 @@ function runVitest(label, workspace, extraArgs = [], env = {}) {
 run('lint', 'npx', ['eslint', '.']);
 run('typecheck server', 'npx', ['tsc', '-p', 'server/tsconfig.json', '--noEmit']);
 run('typecheck simulators', 'npx', ['tsc', '-p', 'simulators/tsconfig.json', '--noEmit']);
+run('typecheck e2e', 'npx', ['tsc', '-p', 'e2e/tsconfig.json', '--noEmit']);
+run('typecheck bench', 'npx', ['tsc', '-p', 'bench/tsconfig.json', '--noEmit']);
 run('build server', 'npm', ['run', 'build', '-w', 'server']);
 run('typecheck web', 'npm', ['run', 'typecheck', '-w', 'web']);
 run('build web', 'npm', ['run', 'build', '-w', 'web']);

@@ -63,7 +63,7 @@ function runReference(): number {
   return elapsed;
 }
 
-async function runProduct(): Promise<{ seconds: number; peakRssMb: number; bytes: number }> {
+async function runProduct(): Promise<{ seconds: number; peakRssMb: number; bytes: number; fetchMs?: number; verifyMs?: number }> {
   const nvr = await startNvrSimulator({ username: 'admin', password: 'bench#pass' });
   const dataDir = path.join(work, 'server-data');
   const port = await freePort();
@@ -110,16 +110,18 @@ async function runProduct(): Promise<{ seconds: number; peakRssMb: number; bytes
       }
     }, 100);
 
+    const phases: { fetchMs?: number; verifyMs?: number } = {};
     const result = await new Promise<{ seconds: number }>((resolve, reject) => {
       let startedAt = 0;
       createInterface({ input: server.stdout }).on('line', (line) => {
-        let entry: { msg?: string; time?: number; err?: { message?: string } };
+        let entry: { msg?: string; time?: number; err?: { message?: string }; fetchMs?: number; verifyMs?: number };
         try {
           entry = JSON.parse(line);
         } catch {
           return;
         }
         if (entry.msg === 'job started') startedAt = entry.time ?? Date.now();
+        if (entry.msg === 'clip fetched and verified') Object.assign(phases, { fetchMs: entry.fetchMs, verifyMs: entry.verifyMs });
         if (entry.msg === 'job finished') resolve({ seconds: ((entry.time ?? Date.now()) - startedAt) / 1000 });
         if (entry.msg === 'job failed on its last attempt') reject(new Error(entry.err?.message ?? 'archive job failed'));
       });
@@ -129,7 +131,7 @@ async function runProduct(): Promise<{ seconds: number; peakRssMb: number; bytes
     server.kill('SIGTERM');
 
     const video = execFileSync('find', [path.join(dataDir, 'archive'), '-name', 'video.mp4'], { encoding: 'utf8' }).trim();
-    return { seconds: result.seconds, peakRssMb: peakRssKb / 1024, bytes: statSync(video).size };
+    return { seconds: result.seconds, peakRssMb: peakRssKb / 1024, bytes: statSync(video).size, ...phases };
   } finally {
     await nvr.stop();
   }
@@ -144,6 +146,7 @@ try {
   console.log(`\ninput                        ${minutes} min 1080p25 H.264, ${(statSync(input).size / 1e6).toFixed(1)} MB (MPEG-TS)`);
   console.log(`reference (ffmpeg copy + sha256sum)   ${reference.toFixed(2)} s`);
   console.log(`product (HTTP fetch + remux + SHA-256 + SM3 + manifest)   ${product.seconds.toFixed(2)} s, ${(product.bytes / 1e6).toFixed(1)} MB archived`);
+  console.log(`  of which fetch + remux      ${((product.fetchMs ?? 0) / 1000).toFixed(2)} s, checks + hashes ${((product.verifyMs ?? 0) / 1000).toFixed(2)} s`);
   console.log(`ratio product/reference      ${ratio.toFixed(2)} (target < 1.3)`);
   console.log(`server peak RSS (VmHWM)      ${product.peakRssMb.toFixed(0)} MB`);
 } finally {

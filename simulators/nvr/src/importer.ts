@@ -133,7 +133,8 @@ async function probeVideoCodec(ffprobePath: string, sourcePath: string): Promise
     'default=noprint_wrappers=1:nokey=1',
     sourcePath,
   ]);
-  const codec = probe.stdout.trim();
+  // MPEG-TS input lists the stream once per program as well, so only the first line counts.
+  const codec = probe.stdout.trim().split('\n')[0]?.trim() ?? '';
   if (probe.exitCode !== 0 || codec === '') {
     throw new ImportError(`${sourcePath} is not a readable video file: ${probe.stderr.trim() || 'no video stream'}`);
   }
