@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { AppInstance } from './app.types.js';
 import type { AppConfig } from './config/config.js';
 import { openDatabase } from './db/database.js';
@@ -12,12 +12,21 @@ import { migrateToLatest } from './db/migrate.js';
 import { AppError, errorCatalogue } from './lib/errors.js';
 import { describeValidationError } from './lib/validation-messages.js';
 import { authRoutes, SESSION_COOKIE } from './modules/auth/auth.routes.js';
+import { hasRole, type Role } from './modules/auth/auth.types.js';
 import { caseRoutes } from './modules/cases/case.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
 import { mediaRoutes } from './modules/media/media.routes.js';
 import { roomRoutes } from './modules/rooms/room.routes.js';
 import { sessionRoutes } from './modules/sessions/session.routes.js';
 import { createServices } from './services.js';
+
+/** Route config read by the hooks: `isPublic` routes need no login, `role` routes need that role. */
+export interface RouteAccess {
+  isPublic?: boolean;
+  role?: Role;
+  /** Chinese names of this route's fields for validation messages, where the shared names are too vague. */
+  fieldLabels?: Record<string, string>;
+}
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
@@ -27,6 +36,10 @@ export interface BuildOptions {
 export async function buildApp(config: AppConfig, options: BuildOptions = {}): Promise<AppInstance> {
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
+    // Malformed URLs (bad percent-encoding) get the same Chinese JSON error as every other bad request.
+    frameworkErrors: (_error, _request, reply) => {
+      void (reply as unknown as FastifyReply).code(400).send({ code: 'BAD_REQUEST', message: '请求地址无效，请检查后重试。' });
+    },
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
@@ -40,9 +53,16 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
+  // Who is calling is settled before the body is validated, so strangers get 401 and the wrong role 403, never a
+  // validation message that reveals the shape of a route they may not use.
   app.addHook('onRequest', async (request) => {
     const token = request.cookies[SESSION_COOKIE];
     request.user = token ? await app.services.auth.resolve(token) : null;
+
+    const config = request.routeOptions.config as RouteAccess;
+    if (!request.url.startsWith('/api/') || config.isPublic) return;
+    if (!request.user) throw new AppError('UNAUTHENTICATED');
+    if (config.role && !hasRole(request.user, config.role)) throw new AppError('FORBIDDEN');
   });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
@@ -52,7 +72,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       return reply.code(error.status).send({ code: error.code, message: error.message });
     }
     if (error.validation) {
-      return reply.code(400).send({ code: 'VALIDATION_FAILED', message: describeValidationError(error.validation) });
+      const labels = (request.routeOptions.config as RouteAccess).fieldLabels;
+      return reply.code(400).send({ code: 'VALIDATION_FAILED', message: describeValidationError(error.validation, labels) });
     }
     if (error.statusCode && error.statusCode < 500) {
       const message = error.statusCode === 413 ? '上传的内容过大。' : '请求格式不正确，请刷新页面后重试。';
@@ -60,6 +81,17 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     }
     request.log.error({ err: error }, 'unexpected error');
     return reply.code(500).send({ code: 'INTERNAL', message: errorCatalogue.INTERNAL.message });
+  });
+
+  // Browsers must not frame the pages (clickjacking) nor load anything from outside this server.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header(
+      'Content-Security-Policy',
+      "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+    );
   });
 
   await app.register(authRoutes);

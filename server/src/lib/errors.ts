@@ -14,6 +14,7 @@ export const errorCatalogue = {
   SUSPECT_NOT_IN_CASE: { status: 400, message: '所选嫌疑人不属于该案件，请重新选择。' },
   CASE_NUMBER_TAKEN: { status: 409, message: '部门受案号已被其他案件使用，请更换。' },
   ROOM_BUSY: { status: 409, message: '该房间正在同录，请先结束当前办案。' },
+  SUSPECT_BUSY: { status: 409, message: '该嫌疑人正在其他房间同录，请先结束该次办案。' },
   ROOM_DISABLED: { status: 409, message: '该房间已停用，请联系系统管理员。' },
   ROOM_PC_IP_TAKEN: { status: 409, message: '房间IP已被其他房间使用，每台办案电脑只能绑定一个房间。' },
   SESSION_NOT_ACTIVE: { status: 409, message: '该次同录已经结束。' },

@@ -13,8 +13,10 @@ export function sanitizeFileNamePart(text: string): string {
 }
 
 /** Builds the Content-Disposition value with an ASCII fallback and the UTF-8 name (RFC 6266, RFC 5987). */
-export function contentDisposition(fileName: string, disposition: 'attachment' | 'inline'): string {
-  const fallback = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+export function contentDisposition(fileName: string, disposition: 'attachment' | 'inline', asciiFallback?: string): string {
+  // Browsers that ignore filename* save the plain name, so a name of only underscores is replaced by the given one.
+  const folded = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  const fallback = /[A-Za-z0-9]/.test(folded.replace(/\.[^.]*$/, '')) || !asciiFallback ? folded : asciiFallback;
   const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${disposition}; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }

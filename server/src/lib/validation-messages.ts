@@ -27,20 +27,25 @@ const fieldLabels: Record<string, string> = {
   page: '页码',
   pageSize: '每页条数',
   keyword: '关键字',
+  source: '案件来源',
+  'suspects.name': '对象姓名',
 };
 
-function labelOf(error: FastifySchemaValidationError): string {
+function labelOf(error: FastifySchemaValidationError, overrides: Record<string, string>): string {
   const missing = (error.params as { missingProperty?: string }).missingProperty;
-  const parts = error.instancePath.split('/').filter(Boolean);
-  const key = missing ?? [...parts].reverse().find((part) => !/^\d+$/.test(part)) ?? '';
-  return fieldLabels[key] ?? (key || '请求内容');
+  const parts = error.instancePath.split('/').filter((part) => part !== '' && !/^\d+$/.test(part));
+  if (missing) parts.push(missing);
+  // "suspects.name" names a nested field; a label for the plain key applies only at the top level.
+  const dotted = parts.join('.');
+  const key = parts[parts.length - 1] ?? '';
+  return overrides[dotted] ?? fieldLabels[dotted] ?? fieldLabels[key] ?? (key || '请求内容');
 }
 
-/** Turns the first schema validation error into one Chinese sentence. */
-export function describeValidationError(errors: FastifySchemaValidationError[]): string {
+/** Turns the first schema validation error into one Chinese sentence; a route may name its own fields. */
+export function describeValidationError(errors: FastifySchemaValidationError[], overrides: Record<string, string> = {}): string {
   const error = errors[0];
   if (!error) return '提交的内容有误，请检查后重试。';
-  const label = labelOf(error);
+  const label = labelOf(error, overrides);
   const params = error.params as { limit?: number; allowedValues?: unknown[] };
   switch (error.keyword) {
     case 'required':

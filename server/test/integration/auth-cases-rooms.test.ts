@@ -86,7 +86,12 @@ describe('cases', () => {
     ['wrong check digit', { name: '案', acceptedOn: '2026-03-01', suspects: [{ name: '周某', idTypeCode: '111', idNumber: '110105194912310021' }] }, /校验位/],
     ['unknown ID type', { name: '案', acceptedOn: '2026-03-01', suspects: [{ name: '周某', idTypeCode: '999', idNumber: 'E1234567' }] }, /证件类型/],
     ['no suspect', { name: '案', acceptedOn: '2026-03-01', suspects: [] }, /嫌疑人/],
-    ['too long name', { name: '案'.repeat(201), acceptedOn: '2026-03-01', suspects: [{ name: '周某', idTypeCode: '414', idNumber: 'E1234567' }] }, /200/],
+    ['too long name', { name: '案'.repeat(201), acceptedOn: '2026-03-01', suspects: [{ name: '周某', idTypeCode: '414', idNumber: 'E1234567' }] }, /案件名称不能超过 200/],
+    ['impossible date', { name: '案', acceptedOn: '2026-02-30', suspects: [{ name: '周某', idTypeCode: '414', idNumber: 'E1234567' }] }, /不是有效日期/],
+    ['ancient date', { name: '案', acceptedOn: '1800-01-01', suspects: [{ name: '周某', idTypeCode: '414', idNumber: 'E1234567' }] }, /1990/],
+    ['timestamp as date', { name: '案', acceptedOn: '2026-03-01T00:00:00Z', suspects: [{ name: '周某', idTypeCode: '414', idNumber: 'E1234567' }] }, /受理时间的格式不正确/],
+    ['control characters', { name: 'a\u202eb案', acceptedOn: '2026-03-01', suspects: [{ name: '周某', idTypeCode: '414', idNumber: 'E1234567' }] }, /控制字符/],
+    ['long suspect name', { name: '案', acceptedOn: '2026-03-01', suspects: [{ name: '周'.repeat(101), idTypeCode: '414', idNumber: 'E1234567' }] }, /对象姓名不能超过 100/],
   ];
 
   it.each(badCases)('rejects %s without writing', async (_label, payload, message) => {
@@ -95,6 +100,16 @@ describe('cases', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json().message).toMatch(message);
     expect([await count('cases'), await count('suspects')]).toEqual(before);
+  });
+
+  it('treats full-width brackets as the same case number', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/cases',
+      headers: { cookie: officer },
+      payload: { name: '重复', caseNumber: '昆检刑诉受〔2026〕320583000101号', acceptedOn: '2026-03-01', suspects: [{ name: '周某', idTypeCode: '414', idNumber: 'E1234567' }] },
+    });
+    expect(response.statusCode).toBe(409);
   });
 
   it('rejects a duplicate case number', async () => {
@@ -173,12 +188,46 @@ describe('rooms', () => {
     expect(await count('rooms')).toBe(before);
   });
 
+  it('keeps the stored password for the saved device only', async () => {
+    const rooms = (await t.app.inject({ method: 'GET', url: '/api/rooms', headers: { cookie: admin } })).json();
+    const saved = rooms.find((room: { name: string }) => room.name === '刑检-101讯问室');
+    const probe = { ...form, ...saved, password: '', roomId: saved.id, nvrHttpPort: 18091 };
+    for (const key of ['id', 'hasPassword', 'enabled', 'busy', 'area']) delete probe[key];
+    const response = await t.app.inject({ method: 'POST', url: '/api/rooms/test', headers: { cookie: admin }, payload: probe });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toContain('请重新填写登录密码');
+  });
+
   it('reports an unreachable NVR in Chinese', async () => {
     const response = await t.app.inject({ method: 'POST', url: '/api/rooms/test', headers: { cookie: admin }, payload: { ...form, nvrHttpPort: 1 } });
     expect(response.statusCode).toBe(200);
     expect(response.json().ok).toBe(false);
     expect(response.json().reachable).toBe(false);
     expect(response.json().message).toMatch(/无法连接/);
+  });
+});
+
+describe('request handling', () => {
+  it('answers 401 before looking at the body', async () => {
+    const response = await t.app.inject({ method: 'POST', url: '/api/rooms', payload: {} });
+    expect(response.statusCode).toBe(401);
+  });
+
+  it('answers 403 to the wrong role before looking at the body', async () => {
+    const response = await t.app.inject({ method: 'POST', url: '/api/rooms', headers: { cookie: officer }, payload: {} });
+    expect(response.statusCode).toBe(403);
+  });
+
+  it('answers a malformed URL in Chinese', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/api/cases/%E0%A4%A', headers: { cookie: officer } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toContain('请求地址无效');
+  });
+
+  it('sends security headers', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: officer } });
+    expect(response.headers['x-frame-options']).toBe('DENY');
+    expect(response.headers['content-security-policy']).toContain("default-src 'self'");
   });
 });
 

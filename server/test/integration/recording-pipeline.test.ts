@@ -114,7 +114,10 @@ describe('room session to archived recording', () => {
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(video?.sha256);
     expect(createHash('sm3').update(bytes).digest('hex')).toBe(video?.sm3);
     // Within one keyframe interval (1 s in the simulator) plus the whole-second widening of the range.
-    expect(Math.abs(probeDuration(videoPath) - requested)).toBeLessThan(2.1);
+    const archivedSeconds = probeDuration(videoPath);
+    expect(Math.abs(archivedSeconds - requested)).toBeLessThan(2.1);
+    // The clip may start up to one keyframe early but never ends before the session did.
+    expect(archivedSeconds).toBeGreaterThanOrEqual(requested - 0.1);
     expect(bytes.indexOf('moov')).toBeLessThan(bytes.indexOf('mdat'));
 
     const manifestJson = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
@@ -146,6 +149,37 @@ describe('room session to archived recording', () => {
 
     const audits = await t.app.services.db.kysely.selectFrom('audit_events').select('action').where('target_type', '=', 'media_file').execute();
     expect(audits.map((row) => row.action)).toEqual(expect.arrayContaining(['file.play', 'file.download']));
+  });
+});
+
+describe('busy room rules', () => {
+  it('protects a running session from other users, rooms and admins', async () => {
+    const session = await startSession();
+    const admin = await t.login('admin');
+
+    // Another prosecutor on the same room PC learns only that the room is busy.
+    const other = await t.login('lihua');
+    const console = (await t.app.inject({ method: 'GET', url: '/api/console', headers: { cookie: other } })).json();
+    expect(console.isRoomBusy).toBe(true);
+    expect(console.activeSession).toBeNull();
+    expect((await t.app.inject({ method: 'POST', url: `/api/sessions/${session.id}/end`, headers: { cookie: other }, payload: { uploadToYibanan: true } })).statusCode).toBe(404);
+
+    // The same suspect cannot be recorded in a second room at the same time.
+    const roomForm = { name: '刑检-102讯问室', sortOrder: 2, vendor: 'dahua', nvrHost: '127.0.0.1', nvrHttpPort: nvr.httpPort, nvrRtspPort: nvr.rtspPort, username: 'admin', password: 'p@ss#1:x', deviceType: '硬盘录像机', channel: 1, pcIp: '127.0.0.2' };
+    const room = await t.app.inject({ method: 'POST', url: '/api/rooms', headers: { cookie: admin }, payload: roomForm });
+    expect(room.statusCode).toBe(201);
+    const second = await t.app.inject({ method: 'POST', url: '/api/sessions', headers: { cookie: officer }, remoteAddress: '127.0.0.2', payload: { caseId, suspectId } });
+    expect(second.statusCode).toBe(409);
+    expect(second.json().message).toContain('王某某');
+    await t.app.inject({ method: 'POST', url: `/api/rooms/${room.json().id}/enabled`, headers: { cookie: admin }, payload: { enabled: false } });
+
+    // A room cannot be disabled while it records.
+    const disable = await t.app.inject({ method: 'POST', url: '/api/rooms/1/enabled', headers: { cookie: admin }, payload: { enabled: false } });
+    expect(disable.statusCode).toBe(409);
+    expect(disable.json().message).toContain('正在同录');
+
+    await endSession(session.id);
+    await waitForState(session.id, 'archived');
   });
 });
 
@@ -210,8 +244,8 @@ describe('NVR misbehaviour', () => {
     const archived = await waitForState(session.id, 'archived');
     expect(archived.gaps.length).toBeGreaterThan(0);
     const gapSeconds = archived.gaps.reduce((sum, gap) => sum + (Date.parse(gap.to) - Date.parse(gap.from)) / 1000, 0);
-    expect(gapSeconds).toBeGreaterThan(2);
-    expect(gapSeconds).toBeLessThan(7);
+    expect(gapSeconds).toBeGreaterThan(2.5);
+    expect(gapSeconds).toBeLessThan(5.5);
   });
 
   it('marks the session failed with a Chinese reason, then archives on retry', async () => {

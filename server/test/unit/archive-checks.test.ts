@@ -27,6 +27,10 @@ describe('checkDuration', () => {
     expect(checkDuration({ requestedSeconds: 60, actualSeconds: 40, maxKeyframeIntervalSeconds: 1, gapSeconds: 20 })).toBeNull();
   });
 
+  it('accepts the padding allowed for the first keyframe', () => {
+    expect(checkDuration({ requestedSeconds: 60, actualSeconds: 63, maxKeyframeIntervalSeconds: 1, gapSeconds: 0, paddingSeconds: 4 })).toBeNull();
+  });
+
   it('rejects a clip longer than requested', () => {
     expect(checkDuration({ requestedSeconds: 60, actualSeconds: 75, maxKeyframeIntervalSeconds: 1, gapSeconds: 0 })).toContain('超出');
   });

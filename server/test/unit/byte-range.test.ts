@@ -12,7 +12,8 @@ describe('parseByteRange', () => {
     ['bytes=100-', 100, { kind: 'unsatisfiable' }],
     ['bytes=20-10', 100, { kind: 'unsatisfiable' }],
     ['bytes=-0', 100, { kind: 'unsatisfiable' }],
-    ['bytes=abc', 100, { kind: 'unsatisfiable' }],
+    ['bytes=abc', 100, { kind: 'full' }],
+    ['bytes=-', 100, { kind: 'full' }],
     ['bytes=0-1,5-6', 100, { kind: 'full' }],
     ['items=0-1', 100, { kind: 'full' }],
   ];

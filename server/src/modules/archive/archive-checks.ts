@@ -23,6 +23,8 @@ export interface DurationCheckInput {
   maxKeyframeIntervalSeconds: number;
   /** Seconds the NVR reports as not recorded inside the range. */
   gapSeconds: number;
+  /** Seconds the fetch was allowed to run past the range, to keep the lead of the first keyframe. */
+  paddingSeconds?: number;
 }
 
 /** Returns a Chinese reason when the clip is shorter or longer than the range allows, or null when it fits. */
@@ -32,7 +34,7 @@ export function checkDuration(input: DurationCheckInput): string | null {
   if (input.actualSeconds < expected - tolerance) {
     return `录像时长不足：请求 ${input.requestedSeconds.toFixed(1)} 秒，实际 ${input.actualSeconds.toFixed(1)} 秒，硬盘录像机可能尚未写完录像文件。`;
   }
-  if (input.actualSeconds > input.requestedSeconds + tolerance) {
+  if (input.actualSeconds > input.requestedSeconds + (input.paddingSeconds ?? 0) + tolerance) {
     return `录像时长超出请求范围：请求 ${input.requestedSeconds.toFixed(1)} 秒，实际 ${input.actualSeconds.toFixed(1)} 秒。`;
   }
   return null;

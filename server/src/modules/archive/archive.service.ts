@@ -31,6 +31,8 @@ export class ArchiveError extends Error {
 }
 
 const VIDEO_FILE = 'video.mp4';
+// Interview-room cameras send a keyframe every 1–4 s; the clip may begin up to one interval before the range.
+const MAX_KEYFRAME_LEAD_SECONDS = 4;
 const MANIFEST_FILE = 'manifest.json';
 
 /** Turns any failure into the Chinese sentence stored on the session. */
@@ -205,7 +207,10 @@ export class ArchiveService implements JobHandler<'archive'> {
     signal: AbortSignal,
     log: FastifyBaseLogger,
   ): Promise<'http' | 'rtsp'> {
-    const durationSeconds = (range.to.getTime() - range.from.getTime()) / 1000;
+    // The clip starts at the keyframe at or before `from`, so the cap on its length must leave room for that lead,
+    // or the last seconds of the session are cut off. The device ends its stream at `to`; the cap only guards against
+    // NVRs that keep streaming.
+    const durationSeconds = (range.to.getTime() - range.from.getTime()) / 1000 + MAX_KEYFRAME_LEAD_SECONDS;
     let httpError: unknown;
 
     if (adapter.downloadRange) {
@@ -255,13 +260,10 @@ export class ArchiveService implements JobHandler<'archive'> {
 
     const frameSeconds = info.video.frameRate > 0 ? 1 / info.video.frameRate : 0.04;
     const timeline = await scanTimeline(this.settings.ffprobePath, videoPath, Math.max(1.5, frameSeconds * 10), signal);
-    const serverStart = Date.parse(session.started_at);
-    const gaps = timeline.gaps.map((gap) => ({
-      from: new Date(serverStart + gap.fromSeconds * 1000).toISOString(),
-      to: new Date(serverStart + gap.toSeconds * 1000).toISOString(),
-    }));
 
-    // The NVR's own list of recordings shows holes that the container's timestamps may hide.
+    // The NVR's own list of recordings gives exact holes, which the container's timestamps may hide or blur;
+    // timestamp jumps are the fallback for vendors without such a list.
+    const gaps: { from: string; to: string }[] = [];
     if (adapter.listRecordings) {
       const recordings = await adapter.listRecordings(connection, range.from, range.to, signal);
       for (const hole of findHoles(range.from, range.to, recordings, 2)) {
@@ -270,11 +272,23 @@ export class ArchiveService implements JobHandler<'archive'> {
           to: new Date(hole.to.getTime() - session.clock_offset_ms).toISOString(),
         });
       }
+    } else {
+      // NOTE: offsets count from the clip's first keyframe, which can lie up to one GOP before the session start.
+      const serverStart = Date.parse(session.started_at);
+      for (const gap of timeline.gaps) {
+        gaps.push({ from: new Date(serverStart + gap.fromSeconds * 1000).toISOString(), to: new Date(serverStart + gap.toSeconds * 1000).toISOString() });
+      }
     }
     const gapSeconds = mergeSeconds(gaps);
 
     const durationSeconds = info.durationSeconds;
-    const problem = checkDuration({ requestedSeconds, actualSeconds: durationSeconds, maxKeyframeIntervalSeconds: timeline.maxKeyframeInterval, gapSeconds });
+    const problem = checkDuration({
+      requestedSeconds,
+      actualSeconds: durationSeconds,
+      maxKeyframeIntervalSeconds: timeline.maxKeyframeInterval,
+      gapSeconds,
+      paddingSeconds: MAX_KEYFRAME_LEAD_SECONDS,
+    });
     if (problem) throw new ArchiveError(problem);
     return { durationSeconds, gaps: mergeIntervals(gaps), codec: info.video.codec, width: info.video.width, height: info.video.height };
   }

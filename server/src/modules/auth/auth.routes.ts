@@ -15,7 +15,7 @@ const LoginBody = Type.Object(
 export async function authRoutes(app: AppInstance): Promise<void> {
   const { auth, rooms } = app.services;
 
-  app.post('/api/auth/login', { schema: { body: LoginBody } }, async (request, reply) => {
+  app.post('/api/auth/login', { schema: { body: LoginBody }, config: { isPublic: true } }, async (request, reply) => {
     const { token, user } = await auth.login(request.body.username.trim(), request.body.password, request.ip);
     reply.setCookie(SESSION_COOKIE, token, {
       path: '/',
@@ -26,7 +26,7 @@ export async function authRoutes(app: AppInstance): Promise<void> {
     return { user };
   });
 
-  app.post('/api/auth/logout', async (request, reply) => {
+  app.post('/api/auth/logout', { config: { isPublic: true } }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
     if (token) await auth.logout(token, request.user, request.ip, 'user');
     reply.clearCookie(SESSION_COOKIE, { path: '/' });

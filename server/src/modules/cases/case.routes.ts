@@ -9,7 +9,7 @@ const NewCaseBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     caseNumber: Type.Optional(Type.String({ maxLength: 100 })),
-    acceptedOn: Type.String({ minLength: 1, maxLength: 10 }),
+    acceptedOn: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
     stage: Type.Optional(Type.String({ maxLength: 20 })),
     suspects: Type.Array(
       Type.Object(
@@ -48,7 +48,8 @@ export async function caseRoutes(app: AppInstance): Promise<void> {
     return cases.getDetail(user, request.params.id);
   });
 
-  app.post('/api/cases', { schema: { body: NewCaseBody } }, async (request, reply) => {
+  const caseLabels = { name: '案件名称', caseNumber: '部门受案号' };
+  app.post('/api/cases', { schema: { body: NewCaseBody }, config: { fieldLabels: caseLabels } }, async (request, reply) => {
     const user = requireUser(request);
     const caseId = await cases.create(user, request.body);
     await app.services.audit.record({ userId: user.id, username: user.username, clientIp: request.ip, action: 'case.create', targetType: 'case', targetId: caseId, result: 'success' });

@@ -1,5 +1,6 @@
 import { AppError, invalid } from '../../lib/errors.js';
 import { nowIso } from '../../lib/time.js';
+import { hasUnsafeCharacters, isCalendarDate, normalizeCaseNumber } from '../../lib/text.js';
 import { isCaseAdmin, type AuthUser } from '../auth/auth.types.js';
 import type { CaseListRow, CaseRepository } from './case.repository.js';
 import { checkIdNumber, findIdType, maskIdNumber } from './id-number.js';
@@ -107,9 +108,9 @@ export class CaseService {
   async create(user: AuthUser, input: NewCaseInput): Promise<number> {
     const name = input.name.trim();
     if (!name) throw invalid('请填写案件名称。');
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(input.acceptedOn) || Number.isNaN(Date.parse(`${input.acceptedOn}T00:00:00Z`))) {
-      throw invalid('受理时间的格式不正确，请选择日期。');
-    }
+    if (hasUnsafeCharacters(name)) throw invalid('案件名称中含有控制字符，请重新输入。');
+    if (!isCalendarDate(input.acceptedOn)) throw invalid(`受理时间“${input.acceptedOn}”不是有效日期，请选择日期。`);
+    if (input.acceptedOn < '1990-01-01') throw invalid('受理时间不能早于 1990 年，请核对后重新选择。');
     if (Date.parse(`${input.acceptedOn}T00:00:00Z`) > Date.now() + 24 * 3600_000) throw invalid('受理时间不能晚于今天。');
     const stage = input.stage ?? '在办';
     if (!(caseStages as readonly string[]).includes(stage)) throw invalid('案件状态只能是“在办”或“办结”。');
@@ -119,6 +120,7 @@ export class CaseService {
       const position = input.suspects.length > 1 ? `第 ${index + 1} 名嫌疑人的` : '';
       const suspectName = suspect.name.trim();
       if (!suspectName) throw invalid(`请填写${position}对象姓名。`);
+      if (hasUnsafeCharacters(suspectName)) throw invalid(`${position}对象姓名中含有控制字符，请重新输入。`);
       const idType = findIdType(suspect.idTypeCode);
       if (!idType) throw invalid(`${position}证件类型无效，请从列表中选择。`);
       const idNumber = suspect.idNumber.trim().toUpperCase();
@@ -127,7 +129,9 @@ export class CaseService {
       return { name: suspectName, id_type_code: idType.code, id_type_name: idType.name, id_number: idNumber, created_at: nowIso() };
     });
 
-    const caseNumber = input.caseNumber?.trim() || (await this.nextSelfBuiltNumber(input.acceptedOn));
+    const typedNumber = input.caseNumber ? normalizeCaseNumber(input.caseNumber) : '';
+    if (hasUnsafeCharacters(typedNumber)) throw invalid('部门受案号中含有控制字符，请重新输入。');
+    const caseNumber = typedNumber || (await this.nextSelfBuiltNumber(input.acceptedOn));
     if (await this.cases.isCaseNumberTaken(caseNumber)) throw new AppError('CASE_NUMBER_TAKEN');
 
     const now = nowIso();

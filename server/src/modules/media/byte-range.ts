@@ -6,10 +6,11 @@ export type RangeResult = { kind: 'full' } | { kind: 'partial'; start: number; e
  */
 export function parseByteRange(header: string | undefined, size: number): RangeResult {
   if (!header) return { kind: 'full' };
+  // A header that does not parse is ignored, as RFC 9110 §14.2 requires, and the whole file is sent.
   const match = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header.trim());
-  if (!match) return header.includes(',') || !header.startsWith('bytes=') ? { kind: 'full' } : { kind: 'unsatisfiable' };
+  if (!match) return { kind: 'full' };
   const [, startText = '', endText = ''] = match;
-  if (startText === '' && endText === '') return { kind: 'unsatisfiable' };
+  if (startText === '' && endText === '') return { kind: 'full' };
 
   if (startText === '') {
     const suffix = Number(endText);

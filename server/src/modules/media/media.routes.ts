@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { AppInstance } from '../../app.types.js';
 import { AppError } from '../../lib/errors.js';
@@ -48,7 +49,7 @@ export async function mediaRoutes(app: AppInstance): Promise<void> {
       .header('ETag', etag)
       .header('Cache-Control', 'private, no-store')
       .header('X-Content-Type-Options', 'nosniff')
-      .header('Content-Disposition', contentDisposition(file.file_name, isDownload ? 'attachment' : 'inline'));
+      .header('Content-Disposition', contentDisposition(file.file_name, isDownload ? 'attachment' : 'inline', `tonglu-${file.session_id}-${file.id}${path.extname(file.file_name)}`));
 
     if (range.kind === 'partial') {
       reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${size}`).header('Content-Length', range.end - range.start + 1);

@@ -32,12 +32,12 @@ const TestBody = Type.Object({ ...RoomBody.properties, roomId: Type.Optional(Typ
 export async function roomRoutes(app: AppInstance): Promise<void> {
   const { rooms, audit } = app.services;
 
-  app.get('/api/rooms', async (request) => {
+  app.get('/api/rooms', { config: { role: 'sysadmin', fieldLabels: { name: '房间名', username: '登录账号', password: '登录密码' } } }, async (request) => {
     requireRole(request, 'sysadmin');
     return rooms.list();
   });
 
-  app.post('/api/rooms', { schema: { body: RoomBody } }, async (request, reply) => {
+  app.post('/api/rooms', { schema: { body: RoomBody }, config: { role: 'sysadmin', fieldLabels: { name: '房间名', username: '登录账号', password: '登录密码' } } }, async (request, reply) => {
     const user = requireRole(request, 'sysadmin');
     const roomId = await rooms.create(request.body);
     await audit.record({ userId: user.id, username: user.username, clientIp: request.ip, action: 'room.create', targetType: 'room', targetId: roomId, result: 'success' });
@@ -45,7 +45,7 @@ export async function roomRoutes(app: AppInstance): Promise<void> {
     return rooms.view(roomId);
   });
 
-  app.put('/api/rooms/:id', { schema: { params: IdParams, body: RoomBody } }, async (request) => {
+  app.put('/api/rooms/:id', { schema: { params: IdParams, body: RoomBody }, config: { role: 'sysadmin', fieldLabels: { name: '房间名', username: '登录账号', password: '登录密码' } } }, async (request) => {
     const user = requireRole(request, 'sysadmin');
     await rooms.update(request.params.id, request.body);
     await audit.record({
@@ -61,7 +61,7 @@ export async function roomRoutes(app: AppInstance): Promise<void> {
     return rooms.view(request.params.id);
   });
 
-  app.post('/api/rooms/:id/enabled', { schema: { params: IdParams, body: EnabledBody } }, async (request) => {
+  app.post('/api/rooms/:id/enabled', { schema: { params: IdParams, body: EnabledBody }, config: { role: 'sysadmin', fieldLabels: { name: '房间名', username: '登录账号', password: '登录密码' } } }, async (request) => {
     const user = requireRole(request, 'sysadmin');
     await rooms.setEnabled(request.params.id, request.body.enabled);
     await audit.record({
@@ -76,13 +76,13 @@ export async function roomRoutes(app: AppInstance): Promise<void> {
     return rooms.view(request.params.id);
   });
 
-  app.post('/api/rooms/:id/test', { schema: { params: IdParams } }, async (request) => {
+  app.post('/api/rooms/:id/test', { schema: { params: IdParams }, config: { role: 'sysadmin', fieldLabels: { name: '房间名', username: '登录账号', password: '登录密码' } } }, async (request) => {
     requireRole(request, 'sysadmin');
     const result = await rooms.testSaved(request.params.id);
     return { ok: result.reachable && result.authenticated, ...result };
   });
 
-  app.post('/api/rooms/test', { schema: { body: TestBody } }, async (request) => {
+  app.post('/api/rooms/test', { schema: { body: TestBody }, config: { role: 'sysadmin', fieldLabels: { name: '房间名', username: '登录账号', password: '登录密码' } } }, async (request) => {
     requireRole(request, 'sysadmin');
     const result = await rooms.testUnsaved(request.body, request.body.roomId ?? null);
     return { ok: result.reachable && result.authenticated, ...result };

@@ -4,6 +4,7 @@ import type { RoomRow } from '../../db/schema.js';
 import { AppError, invalid } from '../../lib/errors.js';
 import { isHostName, isIpAddress, normalizeIp } from '../../lib/ip.js';
 import { nowIso } from '../../lib/time.js';
+import { hasUnsafeCharacters } from '../../lib/text.js';
 import type { RoomRepository } from './room.repository.js';
 
 export const nvrVendors: readonly NvrVendor[] = ['dahua', 'hikvision', 'rtsp'];
@@ -110,6 +111,8 @@ export class RoomService {
 
   async setEnabled(roomId: number, isEnabled: boolean): Promise<void> {
     await this.get(roomId);
+    const isBusy = (await this.rooms.list()).some((room) => room.id === roomId && room.busy > 0);
+    if (!isEnabled && isBusy) throw new AppError('ROOM_BUSY', '该房间正在同录，请先结束办案再停用房间。');
     await this.rooms.update(roomId, { enabled: isEnabled ? 1 : 0, updated_at: nowIso() });
   }
 
@@ -139,7 +142,18 @@ export class RoomService {
   async testUnsaved(input: RoomInput, roomId: number | null): Promise<NvrTestResult> {
     this.validateFields(input);
     let password = input.password ?? '';
-    if (!password && roomId !== null) password = this.secrets.decrypt((await this.get(roomId)).nvr_password_enc);
+    if (!password && roomId !== null) {
+      const saved = await this.get(roomId);
+      // The stored password goes only to the saved device, so nobody can read it by pointing a test at another host.
+      const isSavedDevice =
+        saved.vendor === input.vendor &&
+        saved.nvr_host === input.nvrHost.trim() &&
+        saved.nvr_http_port === input.nvrHttpPort &&
+        saved.nvr_rtsp_port === input.nvrRtspPort &&
+        saved.nvr_username === input.username.trim();
+      if (!isSavedDevice) throw invalid('修改了硬盘录像机地址、端口或登录账号后测试连接，请重新填写登录密码。');
+      password = this.secrets.decrypt(saved.nvr_password_enc);
+    }
     if (!password) throw invalid('请填写登录密码。');
     const connection: NvrConnection = {
       vendor: input.vendor,
@@ -156,6 +170,7 @@ export class RoomService {
 
   private validateFields(input: RoomInput): void {
     if (!input.name.trim()) throw invalid('请填写房间名。');
+    if (hasUnsafeCharacters(input.name)) throw invalid('房间名中含有控制字符，请重新输入。');
     if (!nvrVendors.includes(input.vendor)) throw invalid('厂商无效，请选择大华、海康威视或通用RTSP。');
     if (!isHostName(input.nvrHost.trim())) throw invalid(`硬盘录像机IP“${input.nvrHost}”格式不正确，请填写如 192.168.0.2 的地址。`);
     if (!input.username.trim()) throw invalid('请填写登录账号。');

@@ -35,6 +35,10 @@ export class SessionRepository {
     return this.detailQuery().where('s.room_id', '=', roomId).where('s.state', '=', 'recording').executeTakeFirst();
   }
 
+  async findActiveForSuspect(suspectId: number): Promise<SessionDetailRow | undefined> {
+    return this.detailQuery().where('s.suspect_id', '=', suspectId).where('s.state', '=', 'recording').executeTakeFirst();
+  }
+
   async findById(sessionId: number): Promise<RecordingSessionRow | undefined> {
     return this.db.kysely.selectFrom('recording_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
   }

@@ -19,8 +19,8 @@ export async function sessionRoutes(app: AppInstance): Promise<void> {
   const { sessions, auth } = app.services;
 
   app.get('/api/console', async (request) => {
-    requireUser(request);
-    return sessions.getConsole(request.ip);
+    const user = requireUser(request);
+    return sessions.getConsole(user, request.ip);
   });
 
   app.post('/api/sessions', { schema: { body: StartBody } }, async (request, reply) => {

@@ -41,11 +41,16 @@ export class SessionService {
     return toSessionView(row, this.settings.archiveDelaySeconds);
   }
 
-  async getConsole(clientIp: string): Promise<{ room: { id: number; name: string } | null; activeSession: SessionView | null }> {
+  /**
+   * Returns the room of the calling PC and its active session. Another user logged in on the same room PC learns
+   * only that the room is busy, not whose case is being recorded.
+   */
+  async getConsole(user: AuthUser, clientIp: string): Promise<{ room: { id: number; name: string } | null; activeSession: SessionView | null; isRoomBusy: boolean }> {
     const room = await this.rooms.findConsoleRoom(clientIp);
-    if (!room) return { room: null, activeSession: null };
+    if (!room) return { room: null, activeSession: null, isRoomBusy: false };
     const active = await this.sessions.findActiveInRoom(room.id);
-    return { room: { id: room.id, name: room.name }, activeSession: active ? this.view(active) : null };
+    const isVisible = active !== undefined && this.canControl(user, active);
+    return { room: { id: room.id, name: room.name }, activeSession: active && isVisible ? this.view(active) : null, isRoomBusy: active !== undefined };
   }
 
   async start(user: AuthUser, clientIp: string, caseId: number, suspectId: number): Promise<SessionView> {
@@ -55,6 +60,9 @@ export class SessionService {
     const suspect = await this.caseRepository.findSuspect(suspectId);
     if (!suspect || suspect.case_id !== caseId) throw new AppError('SUSPECT_NOT_IN_CASE');
     if (await this.sessions.findActiveInRoom(room.id)) throw new AppError('ROOM_BUSY');
+    // One person cannot be interviewed in two rooms at the same time; a second start is a mistake.
+    const suspectSession = await this.sessions.findActiveForSuspect(suspectId);
+    if (suspectSession) throw new AppError('SUSPECT_BUSY', `嫌疑人 ${suspect.name} 正在“${suspectSession.room_name ?? '其他房间'}”同录，请先结束该次办案。`);
 
     // The NVR clock is read before anything is written: an unreachable NVR leaves no half-made session.
     const clockOffsetMs = await this.measureClockOffset(room.id);
@@ -171,20 +179,26 @@ export class SessionService {
   }
 
   /** The operator, the case's handler and admins may end a session. */
+  private canControl(user: AuthUser, row: SessionDetailRow): boolean {
+    return row.operator_id === user.id || row.case_handler_id === user.id || isCaseAdmin(user);
+  }
+
   private async getControllable(user: AuthUser, sessionId: number): Promise<SessionDetailRow> {
     const row = await this.sessions.findDetail(sessionId);
-    const isAllowed = row && (row.operator_id === user.id || row.case_handler_id === user.id || isCaseAdmin(user));
-    if (!row || !isAllowed) throw new AppError('SESSION_NOT_FOUND');
+    if (!row || !this.canControl(user, row)) throw new AppError('SESSION_NOT_FOUND');
     return row;
   }
 
-  /** Live view: the room's own PC, the operator of its active session, and admins. */
+  /**
+   * Live view: admins; the operator or handler of the room's active session; and, while the room is idle, its own PC
+   * (to check the picture before starting).
+   */
   async canWatchRoom(user: AuthUser, clientIp: string, roomId: number): Promise<boolean> {
     if (isCaseAdmin(user)) return true;
-    const consoleRoom = await this.rooms.findConsoleRoom(clientIp);
-    if (consoleRoom?.id === roomId) return true;
     const active = await this.sessions.findActiveInRoom(roomId);
-    return active !== undefined && (active.operator_id === user.id || active.case_handler_id === user.id);
+    if (active) return this.canControl(user, active);
+    const consoleRoom = await this.rooms.findConsoleRoom(clientIp);
+    return consoleRoom?.id === roomId;
   }
 
   private async getView(sessionId: number): Promise<SessionView> {
