@@ -30,9 +30,10 @@ function step(label, command, args, env = {}) {
 
 function startNvrSimulator() {
   return new Promise((resolve, reject) => {
+    // node with the tsx loader is one process, so stopping it stops the simulator (npx would not pass signals on).
     const child = spawn(
-      'npx',
-      ['tsx', 'simulators/nvr/src/main.ts', '--http-port', String(nvr.httpPort), '--rtsp-port', String(nvr.rtspPort), '--data-dir', path.join(dataDir, 'nvr'), '--user', nvr.user, '--password', nvr.password],
+      process.execPath,
+      ['--import', 'tsx', 'simulators/nvr/src/main.ts', '--http-port', String(nvr.httpPort), '--rtsp-port', String(nvr.rtspPort), '--data-dir', path.join(dataDir, 'nvr'), '--user', nvr.user, '--password', nvr.password],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     children.push(child);

@@ -40,6 +40,9 @@ export interface SessionWithFiles extends Session {
 export interface ConsoleState {
   room: RoomRef | null;
   activeSession: Session | null;
+  /** The room records a session that this user may not see (another user's case). */
+  isRoomBusy: boolean;
+  archiveDelaySeconds: number;
 }
 
 export function getConsole(): Promise<ConsoleState> {

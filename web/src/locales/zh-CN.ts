@@ -88,6 +88,8 @@ export const zhCN = {
 
   console: {
     roomOnlyTitle: '此功能只能在办案区房间内的电脑上使用',
+    roomBusyTitle: '本房间正在进行其他案件的同录',
+    roomBusyText: '请等待该次办案结束后再开始办案。如需结束该次办案，请由其承办人在“在录案件列表”中操作。',
     roomOnlyText: (ip: string) =>
       `本机IP地址 ${ip} 未绑定任何办案房间。请在办案区房间内的办案电脑上打开本页面；如该电脑已在房间内，请联系系统管理员在【系统管理】-【房间管理】中核对房间IP。`,
     unknownIp: '未知',
@@ -114,7 +116,7 @@ export const zhCN = {
     endTitle: '结束办案',
     endText: '确定结束本次办案吗？结束后系统自动退出，回到登录界面。',
     uploadToYibanan: '本次办案录像上传易办案',
-    uploadHint: '取消勾选则本次办案的录音录像资料不会上传到易办案。录像将在结束后约 10 分钟自动归档。',
+    uploadHint: (minutes: string) => `取消勾选则本次办案的录音录像资料不会上传到易办案。录像将在结束后约 ${minutes} 自动归档。`,
     ended: '本次办案已结束，请重新登录',
     clockWarning: (seconds: string) => `硬盘录像机时钟与服务器相差 ${seconds} 秒，请联系系统管理员校时。`,
   },
@@ -127,9 +129,9 @@ export const zhCN = {
       '当前浏览器不支持 Media Source Extensions，无法显示实时画面。录制不受影响，请使用检察院专用安全浏览器的新版本查看。',
     codecUnsupported: (mime: string) =>
       `当前浏览器无法解码该摄像机的视频格式（${mime}），无法显示实时画面。录制不受影响，原始录像会完整归档。`,
-    serverError: (message: string) => `实时画面出错：${message}`,
+    serverError: (message: string) => message,
     badMessage: '实时画面服务返回了无法识别的数据。',
-    mutedHint: '为避免扩音回授，实时画面默认静音',
+    mutedHint: '实时画面不播放声音',
   },
 
   cases: {

@@ -109,7 +109,7 @@ export class LiveService {
       clearTimeout(feed.idleTimer);
       if (feed.viewers.size === 0) return;
       this.log.warn({ roomId, code, stderr: stderr.trim().split('\n').slice(-3).join(' | ') }, 'live view ffmpeg ended');
-      const message = /401|Unauthorized/i.test(stderr) ? '硬盘录像机拒绝了登录，请联系系统管理员核对房间的登录账号和密码。' : '实时画面中断，正在重新连接…';
+      const message = /401|Unauthorized/i.test(stderr) ? '硬盘录像机拒绝了登录，请联系系统管理员核对房间的登录账号和密码。' : '实时画面中断。';
       for (const viewer of feed.viewers) {
         viewer.sendText(JSON.stringify({ type: 'error', message }));
         viewer.close();
@@ -132,7 +132,7 @@ export class LiveService {
   private broadcast(feed: RoomFeed, fragment: Buffer): void {
     for (const viewer of feed.viewers) {
       if (viewer.bufferedBytes() > MAX_VIEWER_BACKLOG_BYTES) {
-        viewer.sendText(JSON.stringify({ type: 'error', message: '网络过慢，实时画面已断开，正在重新连接…' }));
+        viewer.sendText(JSON.stringify({ type: 'error', message: '网络过慢，实时画面已断开。' }));
         viewer.close();
         feed.viewers.delete(viewer);
         continue;

@@ -17,6 +17,13 @@ export interface SessionSettings {
   archiveMaxAttempts: number;
 }
 
+export interface ConsoleView {
+  room: { id: number; name: string } | null;
+  activeSession: SessionView | null;
+  isRoomBusy: boolean;
+  archiveDelaySeconds: number;
+}
+
 /** Turns an adapter failure into the API's error with the adapter's Chinese message. */
 export function toAppError(error: unknown): unknown {
   if (error instanceof NvrError) return new AppError(error.code, error.message, { cause: error });
@@ -45,12 +52,18 @@ export class SessionService {
    * Returns the room of the calling PC and its active session. Another user logged in on the same room PC learns
    * only that the room is busy, not whose case is being recorded.
    */
-  async getConsole(user: AuthUser, clientIp: string): Promise<{ room: { id: number; name: string } | null; activeSession: SessionView | null; isRoomBusy: boolean }> {
+  async getConsole(user: AuthUser, clientIp: string): Promise<ConsoleView> {
+    const archiveDelaySeconds = this.settings.archiveDelaySeconds;
     const room = await this.rooms.findConsoleRoom(clientIp);
-    if (!room) return { room: null, activeSession: null, isRoomBusy: false };
+    if (!room) return { room: null, activeSession: null, isRoomBusy: false, archiveDelaySeconds };
     const active = await this.sessions.findActiveInRoom(room.id);
     const isVisible = active !== undefined && this.canControl(user, active);
-    return { room: { id: room.id, name: room.name }, activeSession: active && isVisible ? this.view(active) : null, isRoomBusy: active !== undefined };
+    return {
+      room: { id: room.id, name: room.name },
+      activeSession: active && isVisible ? this.view(active) : null,
+      isRoomBusy: active !== undefined,
+      archiveDelaySeconds,
+    };
   }
 
   async start(user: AuthUser, clientIp: string, caseId: number, suspectId: number): Promise<SessionView> {
