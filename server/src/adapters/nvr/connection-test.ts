@@ -80,6 +80,8 @@ function describeSuccess(conn: NvrConnection, deviceTime: Date | null, clockOffs
   const shownTime = formatDeviceTime(deviceTime, conn.utcOffsetMinutes, 'dahua-cgi');
   const offsetSeconds = (Math.abs(clockOffsetMs) / 1000).toFixed(1);
   const direction = clockOffsetMs >= 0 ? '快' : '慢';
+  // The device reports whole seconds, so differences under one second read as "in step".
+  if (Math.abs(clockOffsetMs) < 1000) return `连接成功，实时视频可以打开。设备时间 ${shownTime}，与服务器时间一致（相差不到 1 秒）。`;
   const base = `连接成功，实时视频可以打开。设备时间 ${shownTime}，比服务器${direction} ${offsetSeconds} 秒`;
   if (Math.abs(clockOffsetMs) > CLOCK_WARNING_MS) {
     return `${base}，超过 ${CLOCK_WARNING_MS / 1000} 秒，请校准设备时间（建议配置 NTP）；归档时系统会按此偏差换算时间。`;
