@@ -88,6 +88,7 @@ export const zhCN = {
 
   console: {
     roomOnlyTitle: '此功能只能在办案区房间内的电脑上使用',
+    endedElsewhere: '本次办案已在其他电脑上结束，录像将自动归档。',
     roomBusyTitle: '本房间正在进行其他案件的同录',
     roomBusyText: '请等待该次办案结束后再开始办案。如需结束该次办案，请由其承办人在“在录案件列表”中操作。',
     roomOnlyText: (ip: string) =>
