@@ -11,12 +11,14 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError, errorCatalogue } from './lib/errors.js';
 import { describeValidationError } from './lib/validation-messages.js';
-import { authRoutes, SESSION_COOKIE } from './modules/auth/auth.routes.js';
+import { addSessionHooks } from './modules/auth/auth.hooks.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
 import { caseRoutes } from './modules/cases/case.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
 import { mediaRoutes } from './modules/media/media.routes.js';
 import { roomRoutes } from './modules/rooms/room.routes.js';
 import { sessionRoutes } from './modules/sessions/session.routes.js';
+import { userRoutes } from './modules/users/user.routes.js';
 import { createServices } from './services.js';
 
 export interface BuildOptions {
@@ -40,10 +42,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
-  app.addHook('onRequest', async (request) => {
-    const token = request.cookies[SESSION_COOKIE];
-    request.user = token ? await app.services.auth.resolve(token) : null;
-  });
+  addSessionHooks(app);
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
@@ -68,6 +67,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(sessionRoutes);
   await app.register(mediaRoutes);
   await app.register(liveRoutes);
+  await app.register(userRoutes);
 
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: 'index.html' });
