@@ -148,7 +148,8 @@ export class UserService {
     await this.record(actor, 'department.update', 'department', id, { oldName: department.name, name, parentId });
   }
 
-  async list(user: AuthUser, query: UserQuery): Promise<{ items: UserView[]; total: number }> {
+  /** Lists one page of users, with what the caller may do so the screen shows only those buttons. */
+  async list(user: AuthUser, query: UserQuery): Promise<{ items: UserView[]; total: number; canManageBasicData: boolean; canManageSecurity: boolean }> {
     if (!this.canManageBasicData(user) && !this.canManageSecurity(user)) throw new AppError('FORBIDDEN');
 
     const departmentIds = query.departmentId === undefined ? undefined : collectSubtree(await this.users.listDepartments(), query.departmentId);
@@ -160,7 +161,7 @@ export class UserService {
       offset: (query.page - 1) * query.pageSize,
       limit: query.pageSize,
     });
-    return { items: rows.map(toView), total };
+    return { items: rows.map(toView), total, canManageBasicData: this.canManageBasicData(user), canManageSecurity: this.canManageSecurity(user) };
   }
 
   async view(id: number): Promise<UserView> {
