@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -327,6 +328,17 @@ describe('user management', () => {
     const response = await inject('DELETE', `/api/users/${id}`, admin);
     expect(response.statusCode).toBe(409);
     expect(response.json().message).toContain('停用');
+  });
+
+  it('keeps a user referenced by another table', async () => {
+    const id = await createUser('referenced');
+    await sql`create table test_user_refs (user_id integer not null references users(id))`.execute(t.app.services.db.kysely);
+    await sql`insert into test_user_refs (user_id) values (${id})`.execute(t.app.services.db.kysely);
+
+    const response = await inject('DELETE', `/api/users/${id}`, admin);
+    expect(response.statusCode).toBe(409);
+    expect(response.json().code).toBe('USER_HAS_HISTORY');
+    expect((await userRow('referenced')).id).toBe(id);
   });
 
   it('disables a user and ends the sessions', async () => {

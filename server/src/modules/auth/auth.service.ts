@@ -50,7 +50,8 @@ export class AuthService {
       throw new AppError('ACCOUNT_LOCKED');
     }
 
-    const isValid = row ? await verifyPassword(password, row.password_hash) : false;
+    // An unknown login name costs a scrypt run too, so the response time does not tell which names exist.
+    const isValid = await verifyPassword(password, row?.password_hash ?? (await this.dummyHash()));
     if (!row) {
       await failure(null, 'unknown user');
       throw new AppError('INVALID_CREDENTIALS');
@@ -78,6 +79,13 @@ export class AuthService {
     const user = await this.findUser(row.id);
     if (!user) throw new AppError('INVALID_CREDENTIALS');
     return { token, csrfToken, user };
+  }
+
+  private dummyHashPromise: Promise<string> | null = null;
+
+  private dummyHash(): Promise<string> {
+    this.dummyHashPromise ??= hashPassword(randomBytes(16).toString('hex'));
+    return this.dummyHashPromise;
   }
 
   // Counts one failed login and locks the account at the configured maximum; always throws.

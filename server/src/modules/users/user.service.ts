@@ -68,6 +68,12 @@ function toView(row: UserListRow): UserView {
   };
 }
 
+/** Returns whether a database error is a foreign-key violation (SQLite or PostgreSQL code 23503). */
+function isForeignKeyViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}
+
 /** Returns the department's id and the ids of all departments below it. */
 export function collectSubtree(departments: readonly DepartmentRow[], rootId: number): number[] {
   const ids = [rootId];
@@ -236,7 +242,13 @@ export class UserService {
     const row = await this.requireTarget(actor, id);
     if (await this.users.hasHistory(id)) throw new AppError('USER_HAS_HISTORY');
 
-    await this.users.deleteUser(id);
+    try {
+      await this.users.deleteUser(id);
+    } catch (error) {
+      // A table added later may reference the user without hasHistory knowing it: the database then refuses.
+      if (isForeignKeyViolation(error)) throw new AppError('USER_HAS_HISTORY', undefined, { cause: error });
+      throw error;
+    }
     await this.record(actor, 'user.delete', 'user', id, { username: row.username });
   }
 
