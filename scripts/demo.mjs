@@ -98,6 +98,8 @@ Tonglu demo is running.
   Prosecutor      zhangming / Tonglu@2026   (handler of the sample cases)
   Prosecutor 2    lihua / Tonglu@2026       (another handler: cannot see zhangming's cases)
   System admin    admin / Admin@2026        (房间管理)
+  Security admin  secadmin / Tonglu@2026    (roles and password resets in 用户管理)
+  Audit admin     auditor / Tonglu@2026     (reads the audit log)
 
   Data folder     ${dataDir}
   Server log      ${logFile}

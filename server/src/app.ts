@@ -11,13 +11,15 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError, errorCatalogue } from './lib/errors.js';
 import { describeValidationError } from './lib/validation-messages.js';
-import { authRoutes, SESSION_COOKIE } from './modules/auth/auth.routes.js';
+import { addSessionHooks } from './modules/auth/auth.hooks.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
 import { hasRole, type Role } from './modules/auth/auth.types.js';
 import { caseRoutes } from './modules/cases/case.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
 import { mediaRoutes } from './modules/media/media.routes.js';
 import { roomRoutes } from './modules/rooms/room.routes.js';
 import { sessionRoutes } from './modules/sessions/session.routes.js';
+import { userRoutes } from './modules/users/user.routes.js';
 import { createServices } from './services.js';
 
 /** Route config read by the hooks: `isPublic` routes need no login, `role` routes need that role. */
@@ -53,12 +55,11 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
+  addSessionHooks(app);
+
   // Who is calling is settled before the body is validated, so strangers get 401 and the wrong role 403, never a
   // validation message that reveals the shape of a route they may not use.
   app.addHook('onRequest', async (request) => {
-    const token = request.cookies[SESSION_COOKIE];
-    request.user = token ? await app.services.auth.resolve(token) : null;
-
     const config = request.routeOptions.config as RouteAccess;
     if (!request.url.startsWith('/api/') || config.isPublic) return;
     if (!request.user) throw new AppError('UNAUTHENTICATED');
@@ -100,6 +101,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(sessionRoutes);
   await app.register(mediaRoutes);
   await app.register(liveRoutes);
+  await app.register(userRoutes);
 
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: 'index.html' });

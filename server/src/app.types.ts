@@ -11,5 +11,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     user: AuthUser | null;
+    /** CSRF token of the login session, or null without one. */
+    csrfToken: string | null;
   }
 }

@@ -18,6 +18,8 @@ import { RoomRepository } from './modules/rooms/room.repository.js';
 import { RoomService } from './modules/rooms/room.service.js';
 import { SessionRepository } from './modules/sessions/session.repository.js';
 import { SessionService } from './modules/sessions/session.service.js';
+import { UserRepository } from './modules/users/user.repository.js';
+import { UserService } from './modules/users/user.service.js';
 
 export interface Services {
   config: AppConfig;
@@ -32,6 +34,7 @@ export interface Services {
   live: LiveService;
   jobs: JobRepository;
   worker: JobWorker;
+  users: UserService;
 }
 
 /** Wires every service with exactly what it uses. */
@@ -39,7 +42,14 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   const storage = new StorageLayout(config.dataDir);
   const secrets = new SecretBox(loadSecretKey(config.secretKey, config.dataDir));
   const audit = new AuditService(db);
-  const auth = new AuthService(db, audit, config.sessionIdleMinutes);
+  const auth = new AuthService(db, audit, {
+    idleMinutes: config.sessionIdleMinutes,
+    defaultPassword: config.defaultPassword,
+    passwordMinLength: config.passwordMinLength,
+    passwordMaxAgeDays: config.passwordMaxAgeDays,
+    loginMaxFailures: config.loginMaxFailures,
+    lockoutMinutes: config.lockoutMinutes,
+  });
   const caseRepository = new CaseRepository(db);
   const cases = new CaseService(caseRepository, config.courtShortName);
   const rooms = new RoomService(new RoomRepository(db), secrets, createNvrAdapter);
@@ -72,5 +82,9 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   );
   const media = new MediaService(db, cases, storage);
   const live = new LiveService(rooms, config.ffmpegPath, 10, log.child({ module: 'live' }));
-  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker };
+  const users = new UserService(new UserRepository(db), audit, {
+    defaultPassword: config.defaultPassword,
+    separationOfDuties: config.separationOfDuties,
+  });
+  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, users };
 }

@@ -29,6 +29,20 @@ export interface AppConfig {
   courtShortName: string;
   /** Minutes a login session lasts without activity. */
   sessionIdleMinutes: number;
+  /** Password of new and reset accounts; the user must change it at the next login. */
+  defaultPassword: string;
+  /** Minimum password length; a password also needs 3 of the 4 classes (upper, lower, digit, symbol). */
+  passwordMinLength: number;
+  /** Days after which a password expires and must be changed at the next login; 0 turns expiry off. */
+  passwordMaxAgeDays: number;
+  /** Consecutive failed logins that lock an account. */
+  loginMaxFailures: number;
+  /** Minutes a locked account stays locked. */
+  lockoutMinutes: number;
+  /** Login attempts allowed per client IP per minute. */
+  loginRateLimitPerMinute: number;
+  /** Whether 系统管理员 and 安全管理员 duties stay apart: only a secadmin assigns roles and resets passwords. */
+  separationOfDuties: boolean;
   /** Serve the built web UI from this folder when it exists. */
   webDir: string;
   logLevel: string;
@@ -50,6 +64,13 @@ const defaults: AppConfig = {
   runWorker: true,
   courtShortName: '昆检',
   sessionIdleMinutes: 30,
+  defaultPassword: '123456',
+  passwordMinLength: 8,
+  passwordMaxAgeDays: 90,
+  loginMaxFailures: 5,
+  lockoutMinutes: 10,
+  loginRateLimitPerMinute: 20,
+  separationOfDuties: true,
   webDir: path.resolve(import.meta.dirname, '../../../web/dist'),
   logLevel: 'info',
 };
@@ -70,6 +91,13 @@ const envNames: Record<keyof AppConfig, string> = {
   runWorker: 'TONGLU_RUN_WORKER',
   courtShortName: 'TONGLU_COURT_SHORT_NAME',
   sessionIdleMinutes: 'TONGLU_SESSION_IDLE_MINUTES',
+  defaultPassword: 'TONGLU_DEFAULT_PASSWORD',
+  passwordMinLength: 'TONGLU_PASSWORD_MIN_LENGTH',
+  passwordMaxAgeDays: 'TONGLU_PASSWORD_MAX_AGE_DAYS',
+  loginMaxFailures: 'TONGLU_LOGIN_MAX_FAILURES',
+  lockoutMinutes: 'TONGLU_LOCKOUT_MINUTES',
+  loginRateLimitPerMinute: 'TONGLU_LOGIN_RATE_LIMIT_PER_MINUTE',
+  separationOfDuties: 'TONGLU_SEPARATION_OF_DUTIES',
   webDir: 'TONGLU_WEB_DIR',
   logLevel: 'TONGLU_LOG_LEVEL',
 };

@@ -9,6 +9,9 @@ export interface DepartmentTable {
   id: Generated<number>;
   name: string;
   created_at: string;
+  /** Parent in the department tree; NULL for a top-level department. */
+  parent_id: Generated<number | null>;
+  sort_order: Generated<number>;
 }
 
 export interface UserTable {
@@ -22,6 +25,13 @@ export interface UserTable {
   must_change_password: number;
   status: string;
   created_at: string;
+  /** Consecutive failed logins since the last success or lockout. */
+  failed_login_count: Generated<number>;
+  /** Logins are rejected until this time (ISO 8601 UTC). */
+  locked_until: Generated<string | null>;
+  /** Start of the password age; NULL counts from created_at. */
+  password_changed_at: Generated<string | null>;
+  updated_at: Generated<string | null>;
 }
 
 export interface LoginSessionTable {
@@ -31,6 +41,8 @@ export interface LoginSessionTable {
   client_ip: string;
   created_at: string;
   last_seen_at: string;
+  /** Token the web UI sends back in the X-Tonglu-CSRF header on state-changing requests. */
+  csrf_token: Generated<string>;
 }
 
 export interface CaseTable {
@@ -162,6 +174,7 @@ export interface Database {
 }
 
 export type UserRow = Selectable<UserTable>;
+export type DepartmentRow = Selectable<DepartmentTable>;
 export type CaseRow = Selectable<CaseTable>;
 export type SuspectRow = Selectable<SuspectTable>;
 export type RoomRow = Selectable<RoomTable>;

@@ -15,6 +15,8 @@ export const demoUsers: DemoUser[] = [
   { username: 'admin', password: 'Admin@2026', displayName: '系统管理员', roles: 'sysadmin,secadmin', department: '办公室' },
   { username: 'zhangming', password: 'Tonglu@2026', displayName: '张明', roles: 'officer', department: '第一检察部' },
   { username: 'lihua', password: 'Tonglu@2026', displayName: '李华', roles: 'officer', department: '第二检察部' },
+  { username: 'secadmin', password: 'Tonglu@2026', displayName: '安全管理员', roles: 'secadmin', department: '办公室' },
+  { username: 'auditor', password: 'Tonglu@2026', displayName: '安全审计员', roles: 'auditor', department: '办公室' },
 ];
 
 export interface DemoRoom {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { InjectOptions } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import type { AppInstance } from '../../src/app.types.js';
 import { SecretBox } from '../../src/adapters/crypto/secret-box.js';
@@ -27,14 +28,38 @@ export const defaultTestRoom: DemoRoom = {
   pcIp: '127.0.0.1',
 };
 
+/**
+ * Makes `app.inject` send the login session's CSRF header, as the web UI does, on every state-changing request
+ * with a cookie from `login()` and no X-Tonglu-CSRF header of its own. Returns the cookie-to-token map.
+ */
+function addCsrfHeaders(app: AppInstance): Map<string, string> {
+  const csrfTokens = new Map<string, string>();
+  const inject = app.inject.bind(app);
+  const withCsrf = (options: InjectOptions | string) => {
+    if (typeof options === 'string') return inject(options);
+    const headers: Record<string, unknown> = { ...options.headers };
+    const token = typeof headers.cookie === 'string' ? csrfTokens.get(headers.cookie) : undefined;
+    const isSafe = ['GET', 'HEAD', 'OPTIONS'].includes((options.method ?? 'GET').toUpperCase());
+    if (token && !isSafe && !('x-tonglu-csrf' in headers)) headers['x-tonglu-csrf'] = token;
+    return inject({ ...options, headers: headers as InjectOptions['headers'] });
+  };
+  Object.assign(app, { inject: withCsrf });
+  return csrfTokens;
+}
+
 /** Builds the real app on a temporary data folder and database, seeded with the demo accounts, room and cases. */
 export async function createTestApp(overrides: Partial<AppConfig> = {}, room: DemoRoom = defaultTestRoom): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tonglu-app-'));
   const database = await createTestDatabase(dataDir);
-  const config = loadConfig({}, { dataDir, databaseUrl: database.url, runWorker: false, logLevel: 'warn', webDir: path.join(dataDir, 'no-web'), ...overrides });
+  // Tests log in far more often per minute than a person; the rate-limit test sets its own limit.
+  const config = loadConfig(
+    {},
+    { dataDir, databaseUrl: database.url, runWorker: false, logLevel: 'warn', webDir: path.join(dataDir, 'no-web'), loginRateLimitPerMinute: 10_000, ...overrides },
+  );
   const app = await buildApp(config, { logger: { level: process.env.TONGLU_TEST_LOG ?? 'silent' } });
   await seedDemoData(app.services.db, new SecretBox(loadSecretKey(config.secretKey, config.dataDir)), room);
   await app.ready();
+  const csrfTokens = addCsrfHeaders(app);
 
   return {
     app,
@@ -53,6 +78,7 @@ export async function createTestApp(overrides: Partial<AppConfig> = {}, room: De
       if (response.statusCode !== 200) throw new Error(`login of ${username} failed: ${response.body}`);
       const cookie = response.cookies.find((item) => item.name === 'tonglu_sid');
       if (!cookie) throw new Error('login set no cookie');
+      csrfTokens.set(`tonglu_sid=${cookie.value}`, response.json().csrfToken);
       return `tonglu_sid=${cookie.value}`;
     },
   };

@@ -63,10 +63,13 @@ async function killServer(): Promise<void> {
   await new Promise((resolve) => running.once('exit', resolve));
 }
 
+// CSRF token of each login cookie, sent back in X-Tonglu-CSRF as the web UI does.
+const csrfTokens = new Map<string, string>();
+
 async function api(method: string, url: string, cookie: string, body?: unknown): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}${url}`, {
     method,
-    headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { cookie, 'x-tonglu-csrf': csrfTokens.get(cookie) ?? '', ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
 }
@@ -77,8 +80,9 @@ async function login(): Promise<string> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: 'zhangming', password: 'Tonglu@2026' }),
   });
-  const cookie = response.headers.get('set-cookie') ?? '';
-  return cookie.split(';')[0] as string;
+  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] as string;
+  csrfTokens.set(cookie, ((await response.json()) as { csrfToken: string }).csrfToken);
+  return cookie;
 }
 
 function sessionState(sessionId: number): string {

@@ -8,6 +8,8 @@ export interface User {
   displayName: string;
   roles: RoleCode[];
   departmentName: string | null;
+  /** Set while the password is the default one (initial) or too old (expired): only 修改密码 is allowed. */
+  passwordChangeReason: 'initial' | 'expired' | null;
 }
 
 export interface RoomRef {
@@ -17,12 +19,13 @@ export interface RoomRef {
 
 export interface Me {
   user: User;
+  csrfToken: string;
   clientIp: string;
   /** The enabled room whose 房间IP is the caller's IP, so the caller is that room's PC. */
   consoleRoom: RoomRef | null;
 }
 
-export function login(username: string, password: string): Promise<{ user: User }> {
+export function login(username: string, password: string): Promise<{ user: User; csrfToken: string }> {
   return request('/api/auth/login', { method: 'POST', body: { username, password } });
 }
 
@@ -33,4 +36,8 @@ export function logout(): Promise<void> {
 /** Fetches the logged-in user. The 401 for "not logged in" is left to the caller, without a toast. */
 export function fetchMe(): Promise<Me> {
   return request('/api/auth/me', { isSilent: true });
+}
+
+export function changePassword(oldPassword: string, newPassword: string): Promise<{ user: User }> {
+  return request('/api/auth/password', { method: 'POST', body: { oldPassword, newPassword } });
 }

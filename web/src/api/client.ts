@@ -32,12 +32,24 @@ type UnauthorizedHandler = () => void;
 const defaultTimeoutMs = 30_000;
 
 let onUnauthorized: UnauthorizedHandler = () => {};
+/** CSRF token of the login session, sent in X-Tonglu-CSRF on every state-changing request. */
+let csrfToken: string | null = null;
 /** Bounds of the server clock minus the browser clock, in milliseconds, from the responses so far. */
 let serverClockOffsetRange = { low: -Infinity, high: Infinity };
 
 /** Sets the handler for a 401 from any call except login. main.ts uses it to open the login page. */
 export function setUnauthorizedHandler(handler: UnauthorizedHandler): void {
   onUnauthorized = handler;
+}
+
+/** Stores the login session's CSRF token from the login or /api/auth/me response; null after logout. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Returns the CSRF header for requests sent without `request()`, such as resumable uploads. */
+export function getCsrfHeaders(): Record<string, string> {
+  return csrfToken ? { 'X-Tonglu-CSRF': csrfToken } : {};
 }
 
 /**
@@ -105,6 +117,8 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const hasBody = options.body !== undefined;
   if (hasBody) headers['Content-Type'] = 'application/json';
+  const method = options.method ?? 'GET';
+  if (method !== 'GET') Object.assign(headers, getCsrfHeaders());
 
   // AbortSignal.timeout (Chrome 103) and AbortSignal.any (Chrome 116) are missing from the older
   // Chromium kernels of some room PC browsers, so the timeout is wired by hand.
@@ -119,7 +133,7 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
 
   try {
     return await fetch(buildUrl(path, options.query), {
-      method: options.method ?? 'GET',
+      method,
       headers,
       body: hasBody ? JSON.stringify(options.body) : undefined,
       credentials: 'same-origin',

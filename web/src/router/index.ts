@@ -8,6 +8,7 @@ import { useAuthStore } from '@/stores/auth';
 import { caseRoutes } from './modules/cases';
 import { consoleRoutes } from './modules/console';
 import { systemRoutes } from './modules/system';
+import { userRoutes } from './modules/users';
 import './types';
 
 export const router = createRouter({
@@ -20,6 +21,12 @@ export const router = createRouter({
       meta: { title: t.login.title, isPublic: true },
     },
     {
+      path: '/password',
+      name: 'change-password',
+      component: () => import('@/views/password/index.vue'),
+      meta: { title: t.password.title },
+    },
+    {
       path: '/',
       component: () => import('@/layouts/BasicLayout.vue'),
       redirect: () => useAuthStore().homePath,
@@ -27,6 +34,7 @@ export const router = createRouter({
         ...consoleRoutes,
         ...caseRoutes,
         ...systemRoutes,
+        ...userRoutes,
         {
           path: 'forbidden',
           name: 'forbidden',
@@ -69,6 +77,8 @@ router.beforeEach(async (to) => {
     return { name: 'login', query: isHomeRequest ? {} : { redirect: to.fullPath } };
   }
 
+  // The server rejects every other API call until a default or expired password is replaced.
+  if (auth.mustChangePassword && to.name !== 'change-password') return { name: 'change-password', query: { redirect: to.fullPath } };
   if (to.meta.permission && !auth.can(to.meta.permission)) return { name: 'forbidden' };
   return true;
 });

@@ -8,6 +8,7 @@ import type { Permission } from '@/utils/permission';
 import { caseRoutes } from './modules/cases';
 import { consoleRoutes } from './modules/console';
 import { systemRoutes } from './modules/system';
+import { userRoutes } from './modules/users';
 import type { MenuGroup } from './types';
 
 export interface MenuItem {
@@ -37,7 +38,7 @@ function toMenuItems(routes: RouteRecordRaw[], group: MenuGroup): MenuItem[] {
 
 /** Builds the left menu from the routes, keeping only the items the check allows and non-empty groups. */
 export function buildMenu(canUse: (permission: Permission) => boolean): MenuSection[] {
-  const routes = [...consoleRoutes, ...caseRoutes, ...systemRoutes];
+  const routes = [...consoleRoutes, ...caseRoutes, ...systemRoutes, ...userRoutes];
 
   return groupHeaders
     .map((header) => ({

@@ -3,7 +3,7 @@ import { computed, ref } from 'vue';
 
 import * as authApi from '@/api/auth';
 import type { Me } from '@/api/auth';
-import { ApiError } from '@/api/client';
+import { ApiError, setCsrfToken } from '@/api/client';
 import { hasPermission, type Permission } from '@/utils/permission';
 
 export const useAuthStore = defineStore('auth', () => {
@@ -20,6 +20,9 @@ export const useAuthStore = defineStore('auth', () => {
     return hasPermission(user.value?.roles ?? [], permission);
   }
 
+  /** Whether the user must change the password before using anything else. */
+  const mustChangePassword = computed(() => Boolean(user.value?.passwordChangeReason));
+
   /** Path of the page opened after login: the console on a room PC, else the recordings list. */
   const homePath = computed(() => {
     if (consoleRoom.value && can('case:record:start')) return '/console';
@@ -30,6 +33,7 @@ export const useAuthStore = defineStore('auth', () => {
   async function refresh(): Promise<boolean> {
     try {
       me.value = await authApi.fetchMe();
+      setCsrfToken(me.value.csrfToken);
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 401) throw error;
       me.value = null;
@@ -46,7 +50,8 @@ export const useAuthStore = defineStore('auth', () => {
   }
 
   async function login(username: string, password: string): Promise<void> {
-    await authApi.login(username, password);
+    const result = await authApi.login(username, password);
+    setCsrfToken(result.csrfToken);
     await refresh();
   }
 
@@ -61,8 +66,9 @@ export const useAuthStore = defineStore('auth', () => {
   /** Forgets the user locally, e.g. after the server ended the login session. */
   function clear(): void {
     me.value = null;
+    setCsrfToken(null);
     isLoaded.value = true;
   }
 
-  return { me, isLoaded, user, isLoggedIn, consoleRoom, clientIp, homePath, can, refresh, ensureLoaded, login, logout, clear };
+  return { me, isLoaded, user, isLoggedIn, consoleRoom, clientIp, homePath, mustChangePassword, can, refresh, ensureLoaded, login, logout, clear };
 });

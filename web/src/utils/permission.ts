@@ -5,12 +5,13 @@ export type Permission =
   | 'case:record:start'
   | 'case:recording:view'
   | 'case:self-built:create'
-  | 'system:room:manage';
+  | 'system:room:manage'
+  | 'system:user:manage';
 
 const rolePermissions: Record<RoleCode, readonly Permission[]> = {
   officer: ['case:record:start', 'case:recording:view', 'case:self-built:create'],
-  sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage'],
-  secadmin: ['case:recording:view'],
+  sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage', 'system:user:manage'],
+  secadmin: ['case:recording:view', 'system:user:manage'],
   auditor: ['case:recording:view'],
 };
 

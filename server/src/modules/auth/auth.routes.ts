@@ -1,8 +1,11 @@
+import rateLimit from '@fastify/rate-limit';
 import { Type } from '@sinclair/typebox';
 import type { AppInstance } from '../../app.types.js';
+import { AppError } from '../../lib/errors.js';
 import { requireUser } from './auth.guard.js';
+import { SESSION_COOKIE } from './auth.hooks.js';
 
-export const SESSION_COOKIE = 'tonglu_sid';
+export { SESSION_COOKIE } from './auth.hooks.js';
 
 const LoginBody = Type.Object(
   {
@@ -12,19 +15,45 @@ const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
-export async function authRoutes(app: AppInstance): Promise<void> {
-  const { auth, rooms } = app.services;
+const ChangePasswordBody = Type.Object(
+  {
+    oldPassword: Type.String({ minLength: 1, maxLength: 128 }),
+    newPassword: Type.String({ minLength: 1, maxLength: 128 }),
+  },
+  { additionalProperties: false },
+);
 
-  app.post('/api/auth/login', { schema: { body: LoginBody }, config: { isPublic: true } }, async (request, reply) => {
-    const { token, user } = await auth.login(request.body.username.trim(), request.body.password, request.ip);
-    reply.setCookie(SESSION_COOKIE, token, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: request.protocol === 'https',
-    });
-    return { user };
-  });
+export async function authRoutes(app: AppInstance): Promise<void> {
+  const { auth, rooms, config } = app.services;
+
+  // Registered inside this plugin, so the limit covers only the routes that opt in below (login).
+  await app.register(rateLimit, { global: false });
+
+  app.post(
+    '/api/auth/login',
+    {
+      schema: { body: LoginBody },
+      config: {
+        isPublic: true,
+        rateLimit: {
+          max: config.loginRateLimitPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request) => request.ip,
+          errorResponseBuilder: () => new AppError('LOGIN_RATE_LIMITED'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { token, csrfToken, user } = await auth.login(request.body.username.trim(), request.body.password, request.ip);
+      reply.setCookie(SESSION_COOKIE, token, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: request.protocol === 'https',
+      });
+      return { user, csrfToken };
+    },
+  );
 
   app.post('/api/auth/logout', { config: { isPublic: true } }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
@@ -36,7 +65,12 @@ export async function authRoutes(app: AppInstance): Promise<void> {
   app.get('/api/auth/me', async (request) => {
     const user = requireUser(request);
     const room = await rooms.findConsoleRoom(request.ip);
-    return { user, clientIp: request.ip, consoleRoom: room ? { id: room.id, name: room.name } : null };
+    return { user, csrfToken: request.csrfToken, clientIp: request.ip, consoleRoom: room ? { id: room.id, name: room.name } : null };
   });
 
+  app.post('/api/auth/password', { schema: { body: ChangePasswordBody } }, async (request) => {
+    const user = requireUser(request);
+    const updated = await auth.changePassword(user, request.body.oldPassword, request.body.newPassword, request.ip);
+    return { user: updated };
+  });
 }
