@@ -10,6 +10,13 @@ import { AuditService } from './modules/audit/audit.service.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { CaseRepository } from './modules/cases/case.repository.js';
 import { CaseService } from './modules/cases/case.service.js';
+import { CaseAccessService } from './modules/cases/case-access.service.js';
+import { CaseGrantRepository } from './modules/cases/case-grant.repository.js';
+import { CaseGrantService } from './modules/cases/case-grant.service.js';
+import { RecordedCaseRepository } from './modules/cases/recorded-case.repository.js';
+import { RecordedCaseService } from './modules/cases/recorded-case.service.js';
+import { CaseAdminRepository } from './modules/case-admin/case-admin.repository.js';
+import { CaseAdminService } from './modules/case-admin/case-admin.service.js';
 import { JobRepository } from './modules/jobs/job.repository.js';
 import { JobWorker } from './modules/jobs/job.worker.js';
 import { LiveService } from './modules/live/live.service.js';
@@ -32,6 +39,9 @@ export interface Services {
   live: LiveService;
   jobs: JobRepository;
   worker: JobWorker;
+  caseGrants: CaseGrantService;
+  recordedCases: RecordedCaseService;
+  caseAdmin: CaseAdminService;
 }
 
 /** Wires every service with exactly what it uses. */
@@ -41,7 +51,8 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   const audit = new AuditService(db);
   const auth = new AuthService(db, audit, config.sessionIdleMinutes);
   const caseRepository = new CaseRepository(db);
-  const cases = new CaseService(caseRepository, config.courtShortName);
+  const caseGrantRepository = new CaseGrantRepository(db);
+  const cases = new CaseService(caseRepository, config.courtShortName, new CaseAccessService(caseGrantRepository));
   const rooms = new RoomService(new RoomRepository(db), secrets, createNvrAdapter);
   const sessionRepository = new SessionRepository(db);
   const jobs = new JobRepository(db);
@@ -72,5 +83,17 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   );
   const media = new MediaService(db, cases, storage);
   const live = new LiveService(rooms, config.ffmpegPath, 10, log.child({ module: 'live' }));
-  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker };
+  const caseGrants = new CaseGrantService(caseGrantRepository, cases, audit);
+  const recordedCases = new RecordedCaseService(new RecordedCaseRepository(db));
+  const caseAdmin = new CaseAdminService(
+    new CaseAdminRepository(db),
+    caseRepository,
+    caseGrantRepository,
+    rooms,
+    audit,
+    { archiveDelaySeconds: config.archiveDelaySeconds, archiveMaxAttempts: config.archiveMaxAttempts, maxBackfillHours: 24 },
+    () => worker.wake(),
+    log.child({ module: 'case-admin' }),
+  );
+  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, caseGrants, recordedCases, caseAdmin };
 }

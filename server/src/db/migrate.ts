@@ -1,9 +1,11 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.js';
 import * as initial from './migrations/0001-initial.js';
+import * as caseGrants from './migrations/0004-case-grants.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0004-case-grants': caseGrants,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

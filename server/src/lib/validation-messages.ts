@@ -27,6 +27,20 @@ const fieldLabels: Record<string, string> = {
   page: '页码',
   pageSize: '每页条数',
   keyword: '关键字',
+  granteeId: '授权人员',
+  granteeIds: '授权人员',
+  handlerId: '新承办人',
+  revokeGranteeIds: '取消授权的人员',
+  roomId: '办案房间',
+  startedAt: '开始时间',
+  endedAt: '结束时间',
+  reason: '补录原因',
+  caseName: '案件名称',
+  suspectName: '嫌疑人姓名',
+  acceptedFrom: '受理日期',
+  acceptedTo: '受理日期',
+  sortBy: '排序字段',
+  order: '排序方向',
 };
 
 function labelOf(error: FastifySchemaValidationError): string {

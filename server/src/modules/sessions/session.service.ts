@@ -139,7 +139,45 @@ export class SessionService {
       details: { uploadToYibanan },
     });
     const consoleRoom = await this.rooms.findConsoleRoom(clientIp);
-    return { session: await this.getView(sessionId), isRoomPc: consoleRoom !== null && consoleRoom.id === row.room_id };
+    const isRoomPc = consoleRoom !== null && consoleRoom.id === row.room_id;
+    if (!isRoomPc && row.room_id !== null) await this.logOutRoomPc(user, clientIp, row.room_id, sessionId);
+    return { session: await this.getView(sessionId), isRoomPc };
+  }
+
+  /** 在录案件列表: sessions still recording that the user operates or may record on; admins see all. */
+  async listActive(user: AuthUser): Promise<SessionView[]> {
+    const rows = await this.sessions.listRecording();
+    const visible: SessionView[] = [];
+    for (const row of rows) {
+      const isAllowed =
+        row.operator_id === user.id || isCaseAdmin(user) || (await this.caseService.canRecord(user, { id: row.case_id, handler_id: row.case_handler_id }));
+      if (isAllowed) visible.push(this.view(row));
+    }
+    return visible;
+  }
+
+  /**
+   * Ends every login from the room's PC after its session was ended elsewhere (在录案件列表). The PC left
+   * logged in then gets 401 on its next request, and its console returns to the login page.
+   */
+  private async logOutRoomPc(user: AuthUser, clientIp: string, roomId: number, sessionId: number): Promise<void> {
+    const room = await this.rooms.get(roomId);
+    // Logins store the raw request address, which may be the IPv4-mapped IPv6 form of the room's 房间IP.
+    const addresses = [room.pc_ip, `::ffff:${room.pc_ip}`];
+    const result = await this.db.kysely.deleteFrom('login_sessions').where('client_ip', 'in', addresses).executeTakeFirst();
+    const count = Number(result.numDeletedRows);
+    if (count === 0) return;
+    this.log.info({ sessionId, roomId, count }, 'logged out the room PC after its session was ended elsewhere');
+    await this.audit.record({
+      userId: user.id,
+      username: user.username,
+      clientIp,
+      action: 'auth.logout.room-pc',
+      targetType: 'room',
+      targetId: roomId,
+      result: 'success',
+      details: { sessionId, roomPcIp: room.pc_ip, loginsEnded: count },
+    });
   }
 
   /** Queues a failed archive again with fresh attempts. */
@@ -166,25 +204,28 @@ export class SessionService {
 
   async getVisible(user: AuthUser, sessionId: number): Promise<SessionDetailRow> {
     const row = await this.sessions.findDetail(sessionId);
-    if (!row || !this.caseService.canView(user, row.case_handler_id)) throw new AppError('SESSION_NOT_FOUND');
+    if (!row || !(await this.caseService.canView(user, { id: row.case_id, handler_id: row.case_handler_id }))) throw new AppError('SESSION_NOT_FOUND');
     return row;
   }
 
-  /** The operator, the case's handler and admins may end a session. */
+  /** The operator, the case's handler, its grantees and admins may end a session. */
   private async getControllable(user: AuthUser, sessionId: number): Promise<SessionDetailRow> {
     const row = await this.sessions.findDetail(sessionId);
-    const isAllowed = row && (row.operator_id === user.id || row.case_handler_id === user.id || isCaseAdmin(user));
-    if (!row || !isAllowed) throw new AppError('SESSION_NOT_FOUND');
+    if (!row) throw new AppError('SESSION_NOT_FOUND');
+    const isAllowed =
+      row.operator_id === user.id || isCaseAdmin(user) || (await this.caseService.canRecord(user, { id: row.case_id, handler_id: row.case_handler_id }));
+    if (!isAllowed) throw new AppError('SESSION_NOT_FOUND');
     return row;
   }
 
-  /** Live view: the room's own PC, the operator of its active session, and admins. */
+  /** Live view: the room's own PC, the operator of its active session, the case's handler and grantees, and admins. */
   async canWatchRoom(user: AuthUser, clientIp: string, roomId: number): Promise<boolean> {
     if (isCaseAdmin(user)) return true;
     const consoleRoom = await this.rooms.findConsoleRoom(clientIp);
     if (consoleRoom?.id === roomId) return true;
     const active = await this.sessions.findActiveInRoom(roomId);
-    return active !== undefined && (active.operator_id === user.id || active.case_handler_id === user.id);
+    if (!active) return false;
+    return active.operator_id === user.id || (await this.caseService.canRecord(user, { id: active.case_id, handler_id: active.case_handler_id }));
   }
 
   private async getView(sessionId: number): Promise<SessionView> {
