@@ -148,6 +148,15 @@ describe('case grants', () => {
     expect(await activeGrantees(fraudCaseId)).toEqual([wangfangId]);
   });
 
+  it('shows grants to system admins read-only', async () => {
+    const list = await call('GET', `/api/cases/${fraudCaseId}/grants`, 'admin');
+    expect(list.statusCode).toBe(200);
+    expect(list.json().map((grant: { userId: number }) => grant.userId)).toEqual([wangfangId]);
+    const change = await call('PUT', `/api/cases/${fraudCaseId}/grants`, 'admin', { granteeIds: [] });
+    expect(change.statusCode).toBe(403);
+    expect(await activeGrantees(fraudCaseId)).toEqual([wangfangId]);
+  });
+
   it('rejects revoking a grant that does not exist', async () => {
     const response = await call('DELETE', `/api/cases/${fraudCaseId}/grants/${zhangmingId}`, 'lihua');
     expect(response.statusCode).toBe(404);

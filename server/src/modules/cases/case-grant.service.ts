@@ -1,6 +1,6 @@
 import { AppError, invalid } from '../../lib/errors.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { parseRoles, type AuthUser } from '../auth/auth.types.js';
+import { hasRole, parseRoles, type AuthUser } from '../auth/auth.types.js';
 import type { CaseGrantRepository, PersonRow } from './case-grant.repository.js';
 import type { CaseService } from './case.service.js';
 
@@ -24,7 +24,7 @@ export function toPersonView(row: PersonRow): PersonView {
   return { id: row.id, displayName: row.display_name, username: row.username, departmentName: row.department_name };
 }
 
-/** Who may receive a grant or a case: an active account with the officer (办案人员) role. */
+/** Checks that a person may receive a grant or a case: an active account with the officer (办案人员) role. */
 export function isActiveOfficer(row: PersonRow): boolean {
   return row.status === 'active' && parseRoles(row.roles).includes('officer');
 }
@@ -37,8 +37,10 @@ export class CaseGrantService {
     private readonly audit: AuditService,
   ) {}
 
+  /** Lists a case's active grants for its handler, and for system admins who need them for 案件移交. */
   async list(user: AuthUser, caseId: number): Promise<GrantView[]> {
-    await this.getManaged(user, caseId);
+    const caseRow = await this.cases.getVisible(user, caseId);
+    if (caseRow.handler_id !== user.id && !hasRole(user, 'sysadmin')) throw new AppError('NOT_CASE_HANDLER');
     const rows = await this.grants.listActive(caseId);
     return rows.map((row) => ({
       userId: row.grantee_id,
