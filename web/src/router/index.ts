@@ -6,6 +6,7 @@ import { t } from '@/locales';
 import { useAuthStore } from '@/stores/auth';
 
 import { caseRoutes } from './modules/cases';
+import { caseAccessRoutes } from './modules/case-access';
 import { consoleRoutes } from './modules/console';
 import { systemRoutes } from './modules/system';
 import './types';
@@ -27,6 +28,7 @@ export const router = createRouter({
         ...consoleRoutes,
         ...caseRoutes,
         ...systemRoutes,
+        ...caseAccessRoutes,
         {
           path: 'forbidden',
           name: 'forbidden',

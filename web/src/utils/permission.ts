@@ -5,11 +5,13 @@ export type Permission =
   | 'case:record:start'
   | 'case:recording:view'
   | 'case:self-built:create'
-  | 'system:room:manage';
+  | 'system:room:manage'
+  | 'case:grant'
+  | 'case:admin';
 
 const rolePermissions: Record<RoleCode, readonly Permission[]> = {
-  officer: ['case:record:start', 'case:recording:view', 'case:self-built:create'],
-  sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage'],
+  officer: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'case:grant'],
+  sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage', 'case:admin'],
   secadmin: ['case:recording:view'],
   auditor: ['case:recording:view'],
 };
