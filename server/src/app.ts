@@ -15,6 +15,8 @@ import { addSessionHooks } from './modules/auth/auth.hooks.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { hasRole, type Role } from './modules/auth/auth.types.js';
 import { caseRoutes } from './modules/cases/case.routes.js';
+import { caseAccessRoutes } from './modules/cases/case-access.routes.js';
+import { caseAdminRoutes } from './modules/case-admin/case-admin.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
 import { mediaRoutes } from './modules/media/media.routes.js';
 import { roomRoutes } from './modules/rooms/room.routes.js';
@@ -102,6 +104,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(mediaRoutes);
   await app.register(liveRoutes);
   await app.register(userRoutes);
+  await app.register(caseAccessRoutes);
+  await app.register(caseAdminRoutes);
 
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: 'index.html' });

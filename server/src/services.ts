@@ -10,6 +10,13 @@ import { AuditService } from './modules/audit/audit.service.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { CaseRepository } from './modules/cases/case.repository.js';
 import { CaseService } from './modules/cases/case.service.js';
+import { CaseAccessService } from './modules/cases/case-access.service.js';
+import { CaseGrantRepository } from './modules/cases/case-grant.repository.js';
+import { CaseGrantService } from './modules/cases/case-grant.service.js';
+import { RecordedCaseRepository } from './modules/cases/recorded-case.repository.js';
+import { RecordedCaseService } from './modules/cases/recorded-case.service.js';
+import { CaseAdminRepository } from './modules/case-admin/case-admin.repository.js';
+import { CaseAdminService } from './modules/case-admin/case-admin.service.js';
 import { JobRepository } from './modules/jobs/job.repository.js';
 import { JobWorker } from './modules/jobs/job.worker.js';
 import { LiveService } from './modules/live/live.service.js';
@@ -35,6 +42,9 @@ export interface Services {
   jobs: JobRepository;
   worker: JobWorker;
   users: UserService;
+  caseGrants: CaseGrantService;
+  recordedCases: RecordedCaseService;
+  caseAdmin: CaseAdminService;
 }
 
 /** Wires every service with exactly what it uses. */
@@ -51,7 +61,8 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     lockoutMinutes: config.lockoutMinutes,
   });
   const caseRepository = new CaseRepository(db);
-  const cases = new CaseService(caseRepository, config.courtShortName);
+  const caseGrantRepository = new CaseGrantRepository(db);
+  const cases = new CaseService(caseRepository, config.courtShortName, new CaseAccessService(caseGrantRepository));
   const rooms = new RoomService(new RoomRepository(db), secrets, createNvrAdapter);
   const sessionRepository = new SessionRepository(db);
   const jobs = new JobRepository(db);
@@ -86,5 +97,17 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     defaultPassword: config.defaultPassword,
     separationOfDuties: config.separationOfDuties,
   });
-  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, users };
+  const caseGrants = new CaseGrantService(caseGrantRepository, cases, audit);
+  const recordedCases = new RecordedCaseService(new RecordedCaseRepository(db));
+  const caseAdmin = new CaseAdminService(
+    new CaseAdminRepository(db),
+    caseRepository,
+    caseGrantRepository,
+    rooms,
+    audit,
+    { archiveDelaySeconds: config.archiveDelaySeconds, archiveMaxAttempts: config.archiveMaxAttempts, maxBackfillHours: 24 },
+    () => worker.wake(),
+    log.child({ module: 'case-admin' }),
+  );
+  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, users, caseGrants, recordedCases, caseAdmin };
 }

@@ -2,10 +2,12 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.js';
 import * as initial from './migrations/0001-initial.js';
 import * as accounts from './migrations/0002-accounts.js';
+import * as caseGrants from './migrations/0004-case-grants.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-accounts': accounts,
+  '0004-case-grants': caseGrants,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -58,6 +58,8 @@ export interface CaseTable {
   source: string;
   created_at: string;
   updated_at: string;
+  /** Pinyin initials of the name for search ("zs" for 张三), kept by the repository. */
+  name_initials: Generated<string>;
 }
 
 export interface SuspectTable {
@@ -68,6 +70,8 @@ export interface SuspectTable {
   id_type_name: string;
   id_number: string;
   created_at: string;
+  /** Pinyin initials of the name for search, kept by the repository. */
+  name_initials: Generated<string>;
 }
 
 export interface RoomTable {
@@ -110,6 +114,8 @@ export interface RecordingSessionTable {
   archive_attempts: number;
   created_at: string;
   updated_at: string;
+  /** Why an admin backfilled this session (kind 'backfill'); null for other kinds. */
+  backfill_reason: Generated<string | null>;
 }
 
 export interface MediaFileTable {
@@ -160,6 +166,16 @@ export interface AuditEventTable {
   details: string | null;
 }
 
+export interface CaseGrantTable {
+  id: Generated<number>;
+  case_id: number;
+  grantee_id: number;
+  granted_by: number;
+  granted_at: string;
+  revoked_at: string | null;
+  revoked_by: number | null;
+}
+
 export interface Database {
   departments: DepartmentTable;
   users: UserTable;
@@ -171,6 +187,7 @@ export interface Database {
   media_files: MediaFileTable;
   jobs: JobTable;
   audit_events: AuditEventTable;
+  case_grants: CaseGrantTable;
 }
 
 export type UserRow = Selectable<UserTable>;
@@ -183,3 +200,4 @@ export type RoomUpdate = Updateable<RoomTable>;
 export type RecordingSessionRow = Selectable<RecordingSessionTable>;
 export type MediaFileRow = Selectable<MediaFileTable>;
 export type JobRow = Selectable<JobTable>;
+export type CaseGrantRow = Selectable<CaseGrantTable>;

@@ -41,6 +41,13 @@ export const errorCatalogue = {
   DEPARTMENT_NOT_FOUND: { status: 404, message: '部门不存在。' },
   DEPARTMENT_NAME_TAKEN: { status: 409, message: '部门名称已存在，请更换。' },
   DEPARTMENT_CYCLE: { status: 400, message: '上级部门不能是该部门自身或其下级部门。' },
+  NOT_CASE_HANDLER: { status: 403, message: '只有案件承办人可以进行案件授权。' },
+  PERSON_NOT_FOUND: { status: 400, message: '所选人员不存在或已停用，请重新选择。' },
+  GRANT_TO_SELF: { status: 400, message: '不能授权给自己：承办人已有本案件的同录权限。' },
+  GRANT_EXISTS: { status: 409, message: '该人员已有本案件的同录权限，无需重复授权。' },
+  GRANT_NOT_FOUND: { status: 404, message: '该人员没有本案件的授权，无需取消。' },
+  CASE_NOT_SELF_BUILT: { status: 409, message: '只有自建案件可以修改，大统一2.0 的案件请在大统一中修改。' },
+  SUSPECT_HAS_SESSIONS: { status: 409, message: '该嫌疑人已有同录记录，不能删除。' },
   INTERNAL: { status: 500, message: '服务器内部错误，请稍后重试或联系系统管理员。' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

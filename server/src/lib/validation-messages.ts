@@ -29,6 +29,20 @@ const fieldLabels: Record<string, string> = {
   keyword: '关键字',
   source: '案件来源',
   'suspects.name': '对象姓名',
+  granteeId: '授权人员',
+  granteeIds: '授权人员',
+  handlerId: '新承办人',
+  revokeGranteeIds: '取消授权的人员',
+  roomId: '办案房间',
+  startedAt: '开始时间',
+  endedAt: '结束时间',
+  reason: '补录原因',
+  caseName: '案件名称',
+  suspectName: '嫌疑人姓名',
+  acceptedFrom: '受理日期',
+  acceptedTo: '受理日期',
+  sortBy: '排序字段',
+  order: '排序方向',
 };
 
 function labelOf(error: FastifySchemaValidationError, overrides: Record<string, string>): string {

@@ -15,7 +15,8 @@ export interface TestApp {
   config: AppConfig;
   close: () => Promise<void>;
   /** Logs in through the API and returns the cookie header value. */
-  login: (username: string, password?: string) => Promise<string>;
+  /** Logs in from `remoteAddress` (default 127.0.0.1, the demo room's PC). */
+  login: (username: string, password?: string, remoteAddress?: string) => Promise<string>;
 }
 
 export const defaultTestRoom: DemoRoom = {
@@ -69,10 +70,11 @@ export async function createTestApp(overrides: Partial<AppConfig> = {}, room: De
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
-    login: async (username, password) => {
+    login: async (username, password, remoteAddress) => {
       const response = await app.inject({
         method: 'POST',
         url: '/api/auth/login',
+        ...(remoteAddress ? { remoteAddress } : {}),
         payload: { username, password: password ?? (username === 'admin' ? 'Admin@2026' : 'Tonglu@2026') },
       });
       if (response.statusCode !== 200) throw new Error(`login of ${username} failed: ${response.body}`);

@@ -24,6 +24,7 @@ interface Context {
   spareUserId: number;
   deletableUserId: number;
   departmentId: number;
+  transferCaseId: number;
   counter: number;
 }
 
@@ -104,6 +105,39 @@ async function insertSession(state: string): Promise<number> {
 
 async function endRecordingSessions(): Promise<void> {
   await t.app.services.db.kysely.updateTable('recording_sessions').set({ state: 'ended', ended_at: nowIso() }).where('state', '=', 'recording').execute();
+}
+
+async function setSpareGrant(isGranted: boolean): Promise<void> {
+  const db = t.app.services.db.kysely;
+  await db.deleteFrom('case_grants').where('case_id', '=', context.caseId).where('grantee_id', '=', context.spareUserId).execute();
+  if (!isGranted) return;
+  const handler = await db.selectFrom('users').select('id').where('username', '=', 'zhangming').executeTakeFirstOrThrow();
+  await db.insertInto('case_grants').values({ case_id: context.caseId, grantee_id: context.spareUserId, granted_by: handler.id, granted_at: nowIso(), revoked_at: null, revoked_by: null }).execute();
+}
+
+/** A fresh case of zhangming's for routes that change the handler. */
+async function insertTransferCase(): Promise<number> {
+  const db = t.app.services.db.kysely;
+  const handler = await db.selectFrom('users').select('id').where('username', '=', 'zhangming').executeTakeFirstOrThrow();
+  context.counter += 1;
+  const row = await db
+    .insertInto('cases')
+    .values({
+      name: `移交测试${context.counter}`,
+      case_number: `移交测试[2026]${context.counter}`,
+      unified_number: null,
+      category: null,
+      stage: '在办',
+      accepted_on: '2026-03-01',
+      department_id: null,
+      handler_id: handler.id,
+      source: 'self-built',
+      created_at: nowIso(),
+      updated_at: nowIso(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
 
 const routeCases: RouteCase[] = [
@@ -245,6 +279,59 @@ const routeCases: RouteCase[] = [
     },
     expected: all(403, { sysadmin: 204, admin: 204 }),
   },
+  // case access (案件同录授权, 在录案件列表, 同录案件列表, 视频补录, 案件移交)
+  { method: 'GET', route: '/api/grant-candidates', url: () => '/api/grant-candidates', expected: all(200) },
+  { method: 'GET', route: '/api/cases/:id/grants', url: (c) => `/api/cases/${c.caseId}/grants`, expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }) },
+  {
+    method: 'PUT',
+    route: '/api/cases/:id/grants',
+    url: (c) => `/api/cases/${c.caseId}/grants`,
+    body: () => ({ granteeIds: [] }),
+    expected: all(404, { handler: 200, sysadmin: 403, admin: 403 }),
+  },
+  {
+    method: 'POST',
+    route: '/api/cases/:id/grants',
+    url: (c) => `/api/cases/${c.caseId}/grants`,
+    body: (c) => ({ granteeId: c.spareUserId }),
+    prepare: () => setSpareGrant(false),
+    expected: all(404, { handler: 201, sysadmin: 403, admin: 403 }),
+  },
+  {
+    method: 'DELETE',
+    route: '/api/cases/:id/grants/:userId',
+    url: (c) => `/api/cases/${c.caseId}/grants/${c.spareUserId}`,
+    prepare: () => setSpareGrant(true),
+    expected: all(404, { handler: 204, sysadmin: 403, admin: 403 }),
+  },
+  { method: 'GET', route: '/api/recorded-cases', url: () => '/api/recorded-cases', expected: all(200) },
+  { method: 'GET', route: '/api/sessions/active', url: () => '/api/sessions/active', expected: all(200) },
+  {
+    method: 'PUT',
+    route: '/api/cases/:id',
+    url: (c) => `/api/cases/${c.caseId}`,
+    body: () => ({ name: '王某某盗窃案', acceptedOn: '2026-03-01', suspects: [{ name: '王某某', idTypeCode: '990', idNumber: 'X1234567' }] }),
+    // The seeded case came from 大统一2.0, so its handler passes the access check and is then refused the edit.
+    expected: all(404, { handler: 409, sysadmin: 409, admin: 409 }),
+  },
+  {
+    method: 'POST',
+    route: '/api/backfills',
+    url: () => '/api/backfills',
+    body: (c) => ({ caseId: c.caseId, suspectId: c.suspectId, roomId: c.roomId, startedAt: '2026-01-01T01:00:00Z', endedAt: '2026-01-01T01:10:00Z', reason: '权限测试' }),
+    // The test room's NVR is unreachable, so an allowed caller gets 502 after the permission check.
+    expected: all(403, { sysadmin: 502, admin: 502 }),
+  },
+  {
+    method: 'POST',
+    route: '/api/cases/:id/transfer',
+    url: (c) => `/api/cases/${c.transferCaseId}/transfer`,
+    body: (c) => ({ handlerId: c.spareUserId }),
+    prepare: async (c) => {
+      c.transferCaseId = await insertTransferCase();
+    },
+    expected: all(403, { sysadmin: 200, admin: 200 }),
+  },
 ];
 
 const passwords: Record<Exclude<Caller, 'anonymous'>, [string, string]> = {
@@ -259,7 +346,8 @@ const passwords: Record<Exclude<Caller, 'anonymous'>, [string, string]> = {
 async function loginAs(caller: Caller): Promise<string> {
   if (caller === 'anonymous') return '';
   const [username, password] = passwords[caller];
-  return t.login(username, password);
+  // Callers log in from an office PC: ending a session elsewhere logs out every login made on the room PC.
+  return t.login(username, password, officeIp);
 }
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { t } from '@/locales';
 import { useAuthStore } from '@/stores/auth';
 
 import { caseRoutes } from './modules/cases';
+import { caseAccessRoutes } from './modules/case-access';
 import { consoleRoutes } from './modules/console';
 import { systemRoutes } from './modules/system';
 import { userRoutes } from './modules/users';
@@ -35,6 +36,7 @@ export const router = createRouter({
         ...caseRoutes,
         ...systemRoutes,
         ...userRoutes,
+        ...caseAccessRoutes,
         {
           path: 'forbidden',
           name: 'forbidden',

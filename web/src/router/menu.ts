@@ -5,6 +5,7 @@ import type { RouteRecordRaw } from 'vue-router';
 import { t } from '@/locales';
 import type { Permission } from '@/utils/permission';
 
+import { caseAccessRoutes } from './modules/case-access';
 import { caseRoutes } from './modules/cases';
 import { consoleRoutes } from './modules/console';
 import { systemRoutes } from './modules/system';
@@ -38,7 +39,7 @@ function toMenuItems(routes: RouteRecordRaw[], group: MenuGroup): MenuItem[] {
 
 /** Builds the left menu from the routes, keeping only the items the check allows and non-empty groups. */
 export function buildMenu(canUse: (permission: Permission) => boolean): MenuSection[] {
-  const routes = [...consoleRoutes, ...caseRoutes, ...systemRoutes, ...userRoutes];
+  const routes = [...consoleRoutes, ...caseRoutes, ...systemRoutes, ...userRoutes, ...caseAccessRoutes];
 
   return groupHeaders
     .map((header) => ({

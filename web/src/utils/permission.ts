@@ -6,11 +6,13 @@ export type Permission =
   | 'case:recording:view'
   | 'case:self-built:create'
   | 'system:room:manage'
-  | 'system:user:manage';
+  | 'system:user:manage'
+  | 'case:grant'
+  | 'case:admin';
 
 const rolePermissions: Record<RoleCode, readonly Permission[]> = {
-  officer: ['case:record:start', 'case:recording:view', 'case:self-built:create'],
-  sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage', 'system:user:manage'],
+  officer: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'case:grant'],
+  sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage', 'system:user:manage', 'case:admin'],
   secadmin: ['case:recording:view', 'system:user:manage'],
   auditor: ['case:recording:view'],
 };

@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { CaseRow, SuspectRow } from '../../db/schema.js';
+import { pinyinInitials } from '../../lib/pinyin.js';
 
 export interface CaseListFilter {
-  /** Restrict to cases this user handles; null for admins who see every case. */
-  handlerId: number | null;
+  /** Restrict to cases this user handles or has an active grant on; null for admins who see every case. */
+  visibleTo: number | null;
   keyword: string;
   caseId?: number;
   source?: string;
@@ -24,7 +25,22 @@ export class CaseRepository {
 
   async list(filter: CaseListFilter): Promise<{ rows: CaseListRow[]; total: number }> {
     let query = this.db.kysely.selectFrom('cases').innerJoin('users', 'users.id', 'cases.handler_id');
-    if (filter.handlerId !== null) query = query.where('cases.handler_id', '=', filter.handlerId);
+    const visibleTo = filter.visibleTo;
+    if (visibleTo !== null) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('cases.handler_id', '=', visibleTo),
+          eb.exists(
+            eb
+              .selectFrom('case_grants')
+              .select('case_grants.id')
+              .whereRef('case_grants.case_id', '=', 'cases.id')
+              .where('case_grants.grantee_id', '=', visibleTo)
+              .where('case_grants.revoked_at', 'is', null),
+          ),
+        ]),
+      );
+    }
     if (filter.caseId !== undefined) query = query.where('cases.id', '=', filter.caseId);
     if (filter.source !== undefined) query = query.where('cases.source', '=', filter.source);
     if (filter.keyword) {
@@ -100,15 +116,49 @@ export class CaseRepository {
   }
 
   async insertWithSuspects(
-    values: Omit<CaseRow, 'id'>,
-    suspects: Omit<SuspectRow, 'id' | 'case_id'>[],
+    values: Omit<CaseRow, 'id' | 'name_initials'>,
+    suspects: Omit<SuspectRow, 'id' | 'case_id' | 'name_initials'>[],
   ): Promise<number> {
     return this.db.kysely.transaction().execute(async (trx) => {
-      const inserted = await trx.insertInto('cases').values(values).returning('id').executeTakeFirstOrThrow();
+      const inserted = await trx
+        .insertInto('cases')
+        .values({ ...values, name_initials: pinyinInitials(values.name) })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       for (const suspect of suspects) {
-        await trx.insertInto('suspects').values({ ...suspect, case_id: inserted.id }).execute();
+        await trx.insertInto('suspects').values({ ...suspect, case_id: inserted.id, name_initials: pinyinInitials(suspect.name) }).execute();
       }
       return inserted.id;
+    });
+  }
+
+  async countSessionsOfSuspects(suspectIds: number[]): Promise<number> {
+    const row = await this.db.kysely
+      .selectFrom('recording_sessions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('suspect_id', 'in', suspectIds)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Updates a case, adds or changes its suspects and deletes the removed ones, in one transaction. */
+  async updateWithSuspects(
+    caseId: number,
+    values: Pick<CaseRow, 'name' | 'case_number' | 'accepted_on' | 'stage' | 'updated_at'>,
+    suspects: { id?: number; values: Pick<SuspectRow, 'name' | 'id_type_code' | 'id_type_name' | 'id_number'> }[],
+    removedIds: number[],
+  ): Promise<void> {
+    await this.db.kysely.transaction().execute(async (trx) => {
+      await trx.updateTable('cases').set({ ...values, name_initials: pinyinInitials(values.name) }).where('id', '=', caseId).execute();
+      if (removedIds.length > 0) await trx.deleteFrom('suspects').where('case_id', '=', caseId).where('id', 'in', removedIds).execute();
+      for (const suspect of suspects) {
+        const row = { ...suspect.values, name_initials: pinyinInitials(suspect.values.name) };
+        if (suspect.id === undefined) {
+          await trx.insertInto('suspects').values({ ...row, case_id: caseId, created_at: values.updated_at }).execute();
+        } else {
+          await trx.updateTable('suspects').set(row).where('id', '=', suspect.id).where('case_id', '=', caseId).execute();
+        }
+      }
     });
   }
 }

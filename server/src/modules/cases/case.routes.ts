@@ -26,6 +26,28 @@ const NewCaseBody = Type.Object(
   { additionalProperties: false },
 );
 
+const CaseUpdateBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    caseNumber: Type.Optional(Type.String({ maxLength: 100 })),
+    acceptedOn: Type.String({ minLength: 1, maxLength: 10 }),
+    stage: Type.Optional(Type.String({ maxLength: 20 })),
+    suspects: Type.Array(
+      Type.Object(
+        {
+          id: Type.Optional(Type.Integer({ minimum: 1 })),
+          name: Type.String({ minLength: 1, maxLength: 100 }),
+          idTypeCode: Type.String({ minLength: 1, maxLength: 10 }),
+          idNumber: Type.Optional(Type.String({ maxLength: 40 })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 50 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const ListQuery = Type.Object({
   keyword: Type.Optional(Type.String({ maxLength: 100 })),
   source: Type.Optional(Type.Union([Type.Literal('self-built'), Type.Literal('unified')])),
@@ -55,5 +77,12 @@ export async function caseRoutes(app: AppInstance): Promise<void> {
     await app.services.audit.record({ userId: user.id, username: user.username, clientIp: request.ip, action: 'case.create', targetType: 'case', targetId: caseId, result: 'success' });
     reply.code(201);
     return cases.getDetail(user, caseId);
+  });
+
+  app.put('/api/cases/:id', { schema: { params: IdParams, body: CaseUpdateBody } }, async (request) => {
+    const user = requireUser(request);
+    await cases.update(user, request.params.id, request.body);
+    await app.services.audit.record({ userId: user.id, username: user.username, clientIp: request.ip, action: 'case.update', targetType: 'case', targetId: request.params.id, result: 'success' });
+    return cases.getDetail(user, request.params.id);
   });
 }

@@ -2,6 +2,7 @@ import { AppError, invalid } from '../../lib/errors.js';
 import { nowIso } from '../../lib/time.js';
 import { hasUnsafeCharacters, isCalendarDate, normalizeCaseNumber } from '../../lib/text.js';
 import { isCaseAdmin, type AuthUser } from '../auth/auth.types.js';
+import type { CaseAccessService, CaseAccessRef } from './case-access.service.js';
 import type { CaseListRow, CaseRepository } from './case.repository.js';
 import { checkIdNumber, findIdType, maskIdNumber } from './id-number.js';
 
@@ -34,7 +35,39 @@ export interface NewCaseInput {
   suspects: { name: string; idTypeCode: string; idNumber: string }[];
 }
 
+export interface CaseUpdateInput extends Omit<NewCaseInput, 'suspects'> {
+  /** Suspects with an id are kept and changed, those without are added; the case's others are removed. */
+  suspects: { id?: number; name: string; idTypeCode: string; idNumber?: string }[];
+}
+
 export const caseStages = ['在办', '办结'] as const;
+
+/** Checks the case fields of the self-built case form and returns them trimmed. */
+function checkCaseFields(input: { name: string; acceptedOn: string; stage?: string }): { name: string; stage: string } {
+  const name = input.name.trim();
+  if (!name) throw invalid('请填写案件名称。');
+  if (hasUnsafeCharacters(name)) throw invalid('案件名称中含有控制字符，请重新输入。');
+  if (!isCalendarDate(input.acceptedOn)) throw invalid(`受理时间“${input.acceptedOn}”不是有效日期，请选择日期。`);
+  if (input.acceptedOn < '1990-01-01') throw invalid('受理时间不能早于 1990 年，请核对后重新选择。');
+  if (Date.parse(`${input.acceptedOn}T00:00:00Z`) > Date.now() + 24 * 3600_000) throw invalid('受理时间不能晚于今天。');
+  const stage = input.stage ?? '在办';
+  if (!(caseStages as readonly string[]).includes(stage)) throw invalid('案件状态只能是“在办”或“办结”。');
+  return { name, stage };
+}
+
+/** Checks one suspect of the form; `index` and `count` name the suspect in the message when there are several. */
+function checkSuspect(suspect: { name: string; idTypeCode: string; idNumber: string }, index: number, count: number) {
+  const position = count > 1 ? `第 ${index + 1} 名嫌疑人的` : '';
+  const suspectName = suspect.name.trim();
+  if (!suspectName) throw invalid(`请填写${position}对象姓名。`);
+  if (hasUnsafeCharacters(suspectName)) throw invalid(`${position}对象姓名中含有控制字符，请重新输入。`);
+  const idType = findIdType(suspect.idTypeCode);
+  if (!idType) throw invalid(`${position}证件类型无效，请从列表中选择。`);
+  const idNumber = suspect.idNumber.trim().toUpperCase();
+  const problem = checkIdNumber(idType.code, idNumber);
+  if (problem) throw invalid(`${position}${problem}`);
+  return { name: suspectName, id_type_code: idType.code, id_type_name: idType.name, id_number: idNumber };
+}
 
 function toSummary(row: CaseListRow): CaseSummary {
   return {
@@ -56,11 +89,12 @@ export class CaseService {
   constructor(
     private readonly cases: CaseRepository,
     private readonly courtShortName: string,
+    private readonly access: CaseAccessService,
   ) {}
 
   async list(user: AuthUser, keyword: string, page: number, pageSize: number, source?: string): Promise<{ items: CaseSummary[]; total: number }> {
     const { rows, total } = await this.cases.list({
-      handlerId: isCaseAdmin(user) ? null : user.id,
+      visibleTo: isCaseAdmin(user) ? null : user.id,
       keyword: keyword.trim(),
       source,
       offset: (page - 1) * pageSize,
@@ -72,24 +106,28 @@ export class CaseService {
   /** Loads a case the user may see; others get "not found" so they cannot learn that it exists. */
   async getVisible(user: AuthUser, caseId: number) {
     const row = await this.cases.findById(caseId);
-    if (!row || !this.canView(user, row.handler_id)) throw new AppError('CASE_NOT_FOUND');
+    if (!row || !(await this.access.canView(user, row))) throw new AppError('CASE_NOT_FOUND');
     return row;
   }
 
-  /** Loads a case the user may record against: its handler. */
+  /** Loads a case the user may record against: its handler or a grantee. */
   async getRecordable(user: AuthUser, caseId: number) {
     const row = await this.cases.findById(caseId);
-    if (!row || row.handler_id !== user.id) throw new AppError('CASE_NOT_FOUND');
+    if (!row || !(await this.access.canRecord(user, row))) throw new AppError('CASE_NOT_FOUND');
     return row;
   }
 
-  canView(user: AuthUser, handlerId: number): boolean {
-    return handlerId === user.id || isCaseAdmin(user);
+  async canView(user: AuthUser, caseRef: CaseAccessRef): Promise<boolean> {
+    return this.access.canView(user, caseRef);
+  }
+
+  async canRecord(user: AuthUser, caseRef: CaseAccessRef): Promise<boolean> {
+    return this.access.canRecord(user, caseRef);
   }
 
   async getDetail(user: AuthUser, caseId: number): Promise<CaseSummary & { suspects: SuspectView[] }> {
     await this.getVisible(user, caseId);
-    const { rows } = await this.cases.list({ handlerId: null, keyword: '', caseId, offset: 0, limit: 1 });
+    const { rows } = await this.cases.list({ visibleTo: null, keyword: '', caseId, offset: 0, limit: 1 });
     const row = rows[0];
     if (!row) throw new AppError('CASE_NOT_FOUND');
     const suspects = await this.cases.listSuspects(caseId);
@@ -106,28 +144,9 @@ export class CaseService {
   }
 
   async create(user: AuthUser, input: NewCaseInput): Promise<number> {
-    const name = input.name.trim();
-    if (!name) throw invalid('请填写案件名称。');
-    if (hasUnsafeCharacters(name)) throw invalid('案件名称中含有控制字符，请重新输入。');
-    if (!isCalendarDate(input.acceptedOn)) throw invalid(`受理时间“${input.acceptedOn}”不是有效日期，请选择日期。`);
-    if (input.acceptedOn < '1990-01-01') throw invalid('受理时间不能早于 1990 年，请核对后重新选择。');
-    if (Date.parse(`${input.acceptedOn}T00:00:00Z`) > Date.now() + 24 * 3600_000) throw invalid('受理时间不能晚于今天。');
-    const stage = input.stage ?? '在办';
-    if (!(caseStages as readonly string[]).includes(stage)) throw invalid('案件状态只能是“在办”或“办结”。');
+    const { name, stage } = checkCaseFields(input);
     if (input.suspects.length === 0) throw invalid('请至少填写一名嫌疑人。');
-
-    const suspects = input.suspects.map((suspect, index) => {
-      const position = input.suspects.length > 1 ? `第 ${index + 1} 名嫌疑人的` : '';
-      const suspectName = suspect.name.trim();
-      if (!suspectName) throw invalid(`请填写${position}对象姓名。`);
-      if (hasUnsafeCharacters(suspectName)) throw invalid(`${position}对象姓名中含有控制字符，请重新输入。`);
-      const idType = findIdType(suspect.idTypeCode);
-      if (!idType) throw invalid(`${position}证件类型无效，请从列表中选择。`);
-      const idNumber = suspect.idNumber.trim().toUpperCase();
-      const problem = checkIdNumber(idType.code, idNumber);
-      if (problem) throw invalid(`${position}${problem}`);
-      return { name: suspectName, id_type_code: idType.code, id_type_name: idType.name, id_number: idNumber, created_at: nowIso() };
-    });
+    const suspects = input.suspects.map((suspect, index) => ({ ...checkSuspect(suspect, index, input.suspects.length), created_at: nowIso() }));
 
     const typedNumber = input.caseNumber ? normalizeCaseNumber(input.caseNumber) : '';
     if (hasUnsafeCharacters(typedNumber)) throw invalid('部门受案号中含有控制字符，请重新输入。');
@@ -157,6 +176,41 @@ export class CaseService {
       if (await this.cases.isCaseNumberTaken(caseNumber)) throw new AppError('CASE_NUMBER_TAKEN', undefined, { cause: error });
       throw error;
     }
+  }
+
+  /**
+   * Edits a self-built case: its fields and its suspects. A suspect sent without an ID number keeps the stored
+   * one, because lists show it masked. A suspect left out is removed, unless a session was recorded with it.
+   */
+  async update(user: AuthUser, caseId: number, input: CaseUpdateInput): Promise<void> {
+    const caseRow = await this.getVisible(user, caseId);
+    if (caseRow.handler_id !== user.id && !isCaseAdmin(user)) throw new AppError('CASE_NOT_FOUND');
+    if (caseRow.source !== 'self-built') throw new AppError('CASE_NOT_SELF_BUILT');
+    const { name, stage } = checkCaseFields(input);
+    if (input.suspects.length === 0) throw invalid('请至少填写一名嫌疑人。');
+
+    const stored = await this.cases.listSuspects(caseId);
+    const keptIds = input.suspects.flatMap((suspect) => (suspect.id === undefined ? [] : [suspect.id]));
+    if (new Set(keptIds).size !== keptIds.length) throw invalid('嫌疑人信息中有重复的记录，请刷新页面后重试。');
+    const changes = input.suspects.map((suspect, index) => {
+      const existing = suspect.id === undefined ? undefined : stored.find((row) => row.id === suspect.id);
+      if (suspect.id !== undefined && !existing) throw new AppError('SUSPECT_NOT_IN_CASE');
+      const idNumber = suspect.idNumber?.trim() || (existing && existing.id_type_code === suspect.idTypeCode ? existing.id_number : '');
+      if (!idNumber) throw invalid(`请填写${input.suspects.length > 1 ? `第 ${index + 1} 名嫌疑人的` : ''}证件号。`);
+      return { id: suspect.id, values: checkSuspect({ ...suspect, idNumber }, index, input.suspects.length) };
+    });
+    const removedIds = stored.filter((row) => !keptIds.includes(row.id)).map((row) => row.id);
+    if (removedIds.length > 0 && (await this.cases.countSessionsOfSuspects(removedIds)) > 0) throw new AppError('SUSPECT_HAS_SESSIONS');
+
+    const caseNumber = input.caseNumber?.trim() || caseRow.case_number;
+    if (caseNumber !== caseRow.case_number && (await this.cases.isCaseNumberTaken(caseNumber))) throw new AppError('CASE_NUMBER_TAKEN');
+
+    await this.cases.updateWithSuspects(
+      caseId,
+      { name, case_number: caseNumber, accepted_on: input.acceptedOn, stage, updated_at: nowIso() },
+      changes,
+      removedIds,
+    );
   }
 
   /** Generates 昆检自建[YYYY]NNNNNNNNNN: the court's short name, the year accepted and a 10-digit sequence. */

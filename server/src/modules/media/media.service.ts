@@ -28,7 +28,7 @@ export class MediaService {
       .select(['cases.handler_id', 'cases.id as case_id'])
       .where('media_files.id', '=', fileId)
       .executeTakeFirst();
-    if (!row || !this.caseService.canView(user, row.handler_id)) throw new AppError('FILE_NOT_FOUND');
+    if (!row || !(await this.caseService.canView(user, { id: row.case_id, handler_id: row.handler_id }))) throw new AppError('FILE_NOT_FOUND');
 
     const absolutePath = this.storage.absolute(row.stored_path);
     const info = await stat(absolutePath).catch(() => null);

@@ -39,6 +39,10 @@ export class SessionRepository {
     return this.detailQuery().where('s.suspect_id', '=', suspectId).where('s.state', '=', 'recording').executeTakeFirst();
   }
 
+  async listRecording(): Promise<SessionDetailRow[]> {
+    return this.detailQuery().where('s.state', '=', 'recording').orderBy('s.started_at', 'desc').orderBy('s.id', 'desc').execute();
+  }
+
   async findById(sessionId: number): Promise<RecordingSessionRow | undefined> {
     return this.db.kysely.selectFrom('recording_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
   }

@@ -23,6 +23,11 @@ export async function sessionRoutes(app: AppInstance): Promise<void> {
     return sessions.getConsole(user, request.ip);
   });
 
+  app.get('/api/sessions/active', async (request) => {
+    const user = requireUser(request);
+    return sessions.listActive(user);
+  });
+
   app.post('/api/sessions', { schema: { body: StartBody } }, async (request, reply) => {
     const user = requireUser(request);
     const session = await sessions.start(user, request.ip, request.body.caseId, request.body.suspectId);

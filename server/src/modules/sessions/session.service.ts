@@ -57,7 +57,7 @@ export class SessionService {
     const room = await this.rooms.findConsoleRoom(clientIp);
     if (!room) return { room: null, activeSession: null, isRoomBusy: false, archiveDelaySeconds };
     const active = await this.sessions.findActiveInRoom(room.id);
-    const isVisible = active !== undefined && this.canControl(user, active);
+    const isVisible = active !== undefined && (await this.canControl(user, active));
     return {
       room: { id: room.id, name: room.name },
       activeSession: active && isVisible ? this.view(active) : null,
@@ -160,7 +160,45 @@ export class SessionService {
       details: { uploadToYibanan },
     });
     const consoleRoom = await this.rooms.findConsoleRoom(clientIp);
-    return { session: await this.getView(sessionId), isRoomPc: consoleRoom !== null && consoleRoom.id === row.room_id };
+    const isRoomPc = consoleRoom !== null && consoleRoom.id === row.room_id;
+    if (!isRoomPc && row.room_id !== null) await this.logOutRoomPc(user, clientIp, row.room_id, sessionId);
+    return { session: await this.getView(sessionId), isRoomPc };
+  }
+
+  /** 在录案件列表: sessions still recording that the user operates or may record on; admins see all. */
+  async listActive(user: AuthUser): Promise<SessionView[]> {
+    const rows = await this.sessions.listRecording();
+    const visible: SessionView[] = [];
+    for (const row of rows) {
+      const isAllowed =
+        row.operator_id === user.id || isCaseAdmin(user) || (await this.caseService.canRecord(user, { id: row.case_id, handler_id: row.case_handler_id }));
+      if (isAllowed) visible.push(this.view(row));
+    }
+    return visible;
+  }
+
+  /**
+   * Ends every login from the room's PC after its session was ended elsewhere (在录案件列表). The PC left
+   * logged in then gets 401 on its next request, and its console returns to the login page.
+   */
+  private async logOutRoomPc(user: AuthUser, clientIp: string, roomId: number, sessionId: number): Promise<void> {
+    const room = await this.rooms.get(roomId);
+    // Logins store the raw request address, which may be the IPv4-mapped IPv6 form of the room's 房间IP.
+    const addresses = [room.pc_ip, `::ffff:${room.pc_ip}`];
+    const result = await this.db.kysely.deleteFrom('login_sessions').where('client_ip', 'in', addresses).executeTakeFirst();
+    const count = Number(result.numDeletedRows);
+    if (count === 0) return;
+    this.log.info({ sessionId, roomId, count }, 'logged out the room PC after its session was ended elsewhere');
+    await this.audit.record({
+      userId: user.id,
+      username: user.username,
+      clientIp,
+      action: 'auth.logout.room-pc',
+      targetType: 'room',
+      targetId: roomId,
+      result: 'success',
+      details: { sessionId, roomPcIp: room.pc_ip, loginsEnded: count },
+    });
   }
 
   /** Queues a failed archive again with fresh attempts. */
@@ -187,24 +225,25 @@ export class SessionService {
 
   async getVisible(user: AuthUser, sessionId: number): Promise<SessionDetailRow> {
     const row = await this.sessions.findDetail(sessionId);
-    if (!row || !this.caseService.canView(user, row.case_handler_id)) throw new AppError('SESSION_NOT_FOUND');
+    if (!row || !(await this.caseService.canView(user, { id: row.case_id, handler_id: row.case_handler_id }))) throw new AppError('SESSION_NOT_FOUND');
     return row;
   }
 
-  /** The operator, the case's handler and admins may end a session. */
-  private canControl(user: AuthUser, row: SessionDetailRow): boolean {
-    return row.operator_id === user.id || row.case_handler_id === user.id || isCaseAdmin(user);
+  /** The operator, the case's handler, its grantees and admins may end a session. */
+  private async canControl(user: AuthUser, row: SessionDetailRow): Promise<boolean> {
+    if (row.operator_id === user.id || isCaseAdmin(user)) return true;
+    return this.caseService.canRecord(user, { id: row.case_id, handler_id: row.case_handler_id });
   }
 
   private async getControllable(user: AuthUser, sessionId: number): Promise<SessionDetailRow> {
     const row = await this.sessions.findDetail(sessionId);
-    if (!row || !this.canControl(user, row)) throw new AppError('SESSION_NOT_FOUND');
+    if (!row || !(await this.canControl(user, row))) throw new AppError('SESSION_NOT_FOUND');
     return row;
   }
 
   /**
-   * Live view: admins; the operator or handler of the room's active session; and, while the room is idle, its own PC
-   * (to check the picture before starting).
+   * Live view: admins; the operator, handler or grantees of the room's active session; and, while the room is idle,
+   * its own PC (to check the picture before starting).
    */
   async canWatchRoom(user: AuthUser, clientIp: string, roomId: number): Promise<boolean> {
     if (isCaseAdmin(user)) return true;

@@ -44,6 +44,8 @@ export interface SessionView {
   clockOffsetMs: number;
   gaps: { from: string; to: string }[];
   archiveAt: string | null;
+  /** Reason an admin gave for backfilling this session (视频补录); null for other kinds. */
+  backfillReason: string | null;
   files?: MediaFileView[];
 }
 
@@ -84,6 +86,7 @@ export function toSessionView(row: SessionDetailRow, archiveDelaySeconds: number
     clockOffsetMs: row.clock_offset_ms,
     gaps: JSON.parse(row.gaps) as { from: string; to: string }[],
     archiveAt: row.ended_at ? addSeconds(row.ended_at, archiveDelaySeconds) : null,
+    backfillReason: row.backfill_reason,
   };
   if (files) view.files = files.filter((file) => file.session_id === row.id).map(toFileView);
   return view;

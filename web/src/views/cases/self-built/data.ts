@@ -1,12 +1,15 @@
 import type { FormItemRule } from 'element-plus';
 
-import type { NewCase } from '@/api/cases';
+import type { CaseUpdate } from '@/api/case-access';
+import type { CaseDetail, NewCase } from '@/api/cases';
 import { t } from '@/locales';
 import { checkResidentIdNumber, residentIdTypeCode } from '@/utils/id-number';
 
 export interface SuspectRow {
   /** Local key for v-for, so deleting a middle row keeps the other rows' inputs. */
   key: number;
+  /** Server id of a stored suspect when editing; its ID number may stay empty to keep the stored one. */
+  id?: number;
   name: string;
   idTypeCode: string;
   idNumber: string;
@@ -72,7 +75,7 @@ export const idTypeRules: FormItemRule[] = [{ required: true, message: t.selfBui
 /** Rules for a row's 证件号: required, and for 居民身份证 the GB 11643 format and check character. */
 export function createIdNumberRules(row: SuspectRow): FormItemRule[] {
   return [
-    { required: true, whitespace: true, message: t.selfBuilt.idNumberRequired, trigger: 'blur' },
+    { required: row.id === undefined, whitespace: true, message: t.selfBuilt.idNumberRequired, trigger: 'blur' },
     {
       validator: (_rule, value: string, callback) => {
         if (row.idTypeCode !== residentIdTypeCode || !value) {
@@ -106,6 +109,30 @@ export function toNewCase(form: CaseForm): NewCase {
         idTypeCode: row.idTypeCode,
         idNumber: row.idTypeCode === residentIdTypeCode ? idNumber.toUpperCase() : idNumber,
       };
+    }),
+  };
+}
+
+/** Fills the form from a stored case; ID numbers stay empty because the server only sends them masked. */
+export function toEditForm(detail: CaseDetail): CaseForm {
+  return {
+    name: detail.name,
+    caseNumber: detail.caseNumber,
+    acceptedOn: detail.acceptedOn,
+    stage: detail.stage,
+    suspects: detail.suspects.map((suspect) => ({ ...createSuspectRow(suspect.idTypeCode), id: suspect.id, name: suspect.name })),
+  };
+}
+
+/** Builds the edit request: an empty ID number of a stored suspect is left out, so the server keeps it. */
+export function toCaseUpdate(form: CaseForm): CaseUpdate {
+  const created = toNewCase(form);
+  return {
+    ...created,
+    suspects: form.suspects.map((row, index) => {
+      const suspect = created.suspects[index] as NewCase['suspects'][number];
+      const idNumber = suspect.idNumber ? { idNumber: suspect.idNumber } : {};
+      return { ...(row.id === undefined ? {} : { id: row.id }), name: suspect.name, idTypeCode: suspect.idTypeCode, ...idNumber };
     }),
   };
 }
