@@ -13,6 +13,8 @@ import { AppError, errorCatalogue } from './lib/errors.js';
 import { describeValidationError } from './lib/validation-messages.js';
 import { authRoutes, SESSION_COOKIE } from './modules/auth/auth.routes.js';
 import { caseRoutes } from './modules/cases/case.routes.js';
+import { documentRoutes } from './modules/documents/document.routes.js';
+import { dossierRoutes } from './modules/dossier/dossier.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
 import { mediaRoutes } from './modules/media/media.routes.js';
 import { roomRoutes } from './modules/rooms/room.routes.js';
@@ -68,6 +70,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(sessionRoutes);
   await app.register(mediaRoutes);
   await app.register(liveRoutes);
+  await app.register(documentRoutes);
+  await app.register(dossierRoutes);
 
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: 'index.html' });

@@ -10,6 +10,8 @@ import { AuditService } from './modules/audit/audit.service.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { CaseRepository } from './modules/cases/case.repository.js';
 import { CaseService } from './modules/cases/case.service.js';
+import { DocumentService } from './modules/documents/document.service.js';
+import { DossierService } from './modules/dossier/dossier.service.js';
 import { JobRepository } from './modules/jobs/job.repository.js';
 import { JobWorker } from './modules/jobs/job.worker.js';
 import { LiveService } from './modules/live/live.service.js';
@@ -32,6 +34,8 @@ export interface Services {
   live: LiveService;
   jobs: JobRepository;
   worker: JobWorker;
+  documents: DocumentService;
+  dossier: DossierService;
 }
 
 /** Wires every service with exactly what it uses. */
@@ -72,5 +76,7 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   );
   const media = new MediaService(db, cases, storage);
   const live = new LiveService(rooms, config.ffmpegPath, 10, log.child({ module: 'live' }));
-  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker };
+  const documents = new DocumentService(db, sessions, storage, audit, config.documentMaxBytes);
+  const dossier = new DossierService(db, cases, storage);
+  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, documents, dossier };
 }

@@ -32,6 +32,8 @@ export interface AppConfig {
   /** Serve the built web UI from this folder when it exists. */
   webDir: string;
   logLevel: string;
+  /** Largest document (笔录, PDF, image) accepted by one upload, in bytes. */
+  documentMaxBytes: number;
 }
 
 const defaults: AppConfig = {
@@ -52,6 +54,7 @@ const defaults: AppConfig = {
   sessionIdleMinutes: 30,
   webDir: path.resolve(import.meta.dirname, '../../../web/dist'),
   logLevel: 'info',
+  documentMaxBytes: 200 * 1024 * 1024,
 };
 
 const envNames: Record<keyof AppConfig, string> = {
@@ -72,6 +75,7 @@ const envNames: Record<keyof AppConfig, string> = {
   sessionIdleMinutes: 'TONGLU_SESSION_IDLE_MINUTES',
   webDir: 'TONGLU_WEB_DIR',
   logLevel: 'TONGLU_LOG_LEVEL',
+  documentMaxBytes: 'TONGLU_DOCUMENT_MAX_BYTES',
 };
 
 function parseValue(key: keyof AppConfig, raw: string): AppConfig[keyof AppConfig] {

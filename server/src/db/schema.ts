@@ -116,6 +116,8 @@ export interface MediaFileTable {
   height: number | null;
   created_by: number | null;
   created_at: string;
+  /** 1 for a document added after the session ended (资料补充). */
+  is_addition: Generated<number>;
 }
 
 export interface JobTable {
@@ -148,6 +150,24 @@ export interface AuditEventTable {
   details: string | null;
 }
 
+/** A file of the case's 电子卷宗, fetched from the case system. */
+export interface DossierFileTable {
+  id: Generated<number>;
+  case_id: number;
+  name: string;
+  /** Folder in the dossier tree, segments joined by '/', e.g. 诉讼文书卷/起诉意见书. */
+  folder_path: string;
+  /** Path relative to the data folder. */
+  stored_path: string;
+  size: number;
+  sha256: string;
+  sm3: string;
+  /** Where the file came from, e.g. 大统一2.0 or demo. */
+  source: string;
+  fetched_at: string;
+  created_at: string;
+}
+
 export interface Database {
   departments: DepartmentTable;
   users: UserTable;
@@ -159,6 +179,7 @@ export interface Database {
   media_files: MediaFileTable;
   jobs: JobTable;
   audit_events: AuditEventTable;
+  dossier_files: DossierFileTable;
 }
 
 export type UserRow = Selectable<UserTable>;
@@ -170,3 +191,4 @@ export type RoomUpdate = Updateable<RoomTable>;
 export type RecordingSessionRow = Selectable<RecordingSessionTable>;
 export type MediaFileRow = Selectable<MediaFileTable>;
 export type JobRow = Selectable<JobTable>;
+export type DossierFileRow = Selectable<DossierFileTable>;

@@ -25,6 +25,9 @@ export const errorCatalogue = {
   NVR_BAD_RESPONSE: { status: 502, message: '硬盘录像机返回的数据无效，请稍后重试。' },
   NVR_NO_RECORDING: { status: 502, message: '硬盘录像机中没有该时段的录像。' },
   NVR_UNSUPPORTED: { status: 501, message: '该品牌硬盘录像机暂不支持此操作。' },
+  DOCUMENT_TYPE_NOT_ALLOWED: { status: 415, message: '文件类型不支持，只能上传 PDF、图片（JPG、PNG、GIF）、Word 文档（doc、docx）或文本文件（txt）。' },
+  DOCUMENT_TOO_LARGE: { status: 413, message: '文件过大，请压缩或拆分后再上传。' },
+  DOCUMENT_EMPTY: { status: 400, message: '文件内容为空，请重新选择文件。' },
   INTERNAL: { status: 500, message: '服务器内部错误，请稍后重试或联系系统管理员。' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { FileTooLargeError, moveIntoPlace, writeStreamHashed } from '../../adapters/storage/hashed-write.js';
+import type { StorageLayout } from '../../adapters/storage/storage-layout.js';
+import type { Db } from '../../db/database.js';
+import type { MediaFileRow } from '../../db/schema.js';
+import { AppError, invalid } from '../../lib/errors.js';
+import { nowIso } from '../../lib/time.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { AuthUser } from '../auth/auth.types.js';
+import type { SessionService } from '../sessions/session.service.js';
+import { detectDocumentType, documentTypes, extensionOf } from './document-types.js';
+
+export interface DocumentView {
+  id: number;
+  sessionId: number;
+  fileName: string;
+  size: number;
+  sha256: string;
+  sm3: string;
+  /** True for 资料补充: added after the session ended. */
+  isAddition: boolean;
+  createdBy: string | null;
+  createdAt: string;
+}
+
+export interface SessionDocuments {
+  /** Documents uploaded while the session was recording (上传文书). */
+  documents: DocumentView[];
+  /** Documents added after the session ended (资料补充). */
+  additions: DocumentView[];
+}
+
+const MAX_FILE_NAME_LENGTH = 200;
+
+/**
+ * 上传文书 and 资料补充: documents stored with a recording session. A file is written under a temporary
+ * name while SHA-256 and SM3 are computed, checked by its first bytes, moved into place and never modified.
+ * Uploads during recording are the session's documents; later uploads are recorded as additions.
+ */
+export class DocumentService {
+  constructor(
+    private readonly db: Db,
+    private readonly sessions: SessionService,
+    private readonly storage: StorageLayout,
+    private readonly audit: AuditService,
+    private readonly maxBytes: number,
+  ) {}
+
+  get maxDocumentBytes(): number {
+    return this.maxBytes;
+  }
+
+  async upload(user: AuthUser, clientIp: string, sessionId: number, fileName: string, body: AsyncIterable<Buffer>): Promise<DocumentView> {
+    const session = await this.sessions.getVisible(user, sessionId);
+    const cleanName = validateFileName(fileName);
+    const extension = extensionOf(cleanName);
+    const allowedExtensions = Object.values(documentTypes).flatMap((type) => type.extensions);
+    if (!allowedExtensions.includes(extension)) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED');
+
+    const written = await writeStreamHashed(body, this.storage.workDir('documents'), this.maxBytes).catch((error: unknown) => {
+      if (error instanceof FileTooLargeError) {
+        throw new AppError('DOCUMENT_TOO_LARGE', `文件超过 ${formatMegabytes(this.maxBytes)} 的上限，请压缩或拆分后再上传。`);
+      }
+      throw error;
+    });
+
+    try {
+      if (written.size === 0) throw new AppError('DOCUMENT_EMPTY');
+      const detected = detectDocumentType(written.head);
+      if (!detected) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `文件“${cleanName}”的内容不是允许的类型，只能上传 PDF、图片（JPG、PNG、GIF）、Word 文档（doc、docx）或文本文件（txt）。`);
+      const type = documentTypes[detected];
+      if (!type?.extensions.includes(extension)) {
+        throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `文件“${cleanName}”的扩展名与内容不符：内容是 ${type?.label ?? detected}，请核对后重新上传。`);
+      }
+    } catch (error) {
+      await rm(written.temporaryPath, { force: true });
+      throw error;
+    }
+
+    const isAddition = session.state !== 'recording';
+    const relativePath = path.join('documents', String(session.case_id), String(session.id), `${randomUUID()}.${extension}`);
+    await moveIntoPlace(written.temporaryPath, this.storage.absolute(relativePath));
+
+    const now = nowIso();
+    const inserted = await this.db.kysely
+      .insertInto('media_files')
+      .values({
+        session_id: session.id,
+        kind: 'document',
+        file_name: cleanName,
+        stored_path: relativePath,
+        size: written.size,
+        sha256: written.sha256,
+        sm3: written.sm3,
+        duration_ms: null,
+        codec: null,
+        width: null,
+        height: null,
+        created_by: user.id,
+        created_at: now,
+        is_addition: isAddition ? 1 : 0,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    await this.audit.record({
+      userId: user.id,
+      username: user.username,
+      clientIp,
+      action: isAddition ? 'document.addition' : 'document.upload',
+      targetType: 'media_file',
+      targetId: inserted.id,
+      result: 'success',
+      details: { caseId: session.case_id, sessionId: session.id, fileName: cleanName, size: written.size, sha256: written.sha256 },
+    });
+    const row = await this.db.kysely.selectFrom('media_files').selectAll().where('id', '=', inserted.id).executeTakeFirstOrThrow();
+    return toDocumentView(row, user.displayName);
+  }
+
+  async list(user: AuthUser, sessionId: number): Promise<SessionDocuments> {
+    await this.sessions.getVisible(user, sessionId);
+    const rows = await this.db.kysely
+      .selectFrom('media_files')
+      .leftJoin('users', 'users.id', 'media_files.created_by')
+      .selectAll('media_files')
+      .select('users.display_name as created_by_name')
+      .where('media_files.session_id', '=', sessionId)
+      .where('media_files.kind', '=', 'document')
+      .orderBy('media_files.created_at')
+      .orderBy('media_files.id')
+      .execute();
+    const views = rows.map((row) => toDocumentView(row, row.created_by_name));
+    return { documents: views.filter((view) => !view.isAddition), additions: views.filter((view) => view.isAddition) };
+  }
+}
+
+function toDocumentView(row: MediaFileRow, createdBy: string | null): DocumentView {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    fileName: row.file_name,
+    size: Number(row.size),
+    sha256: row.sha256,
+    sm3: row.sm3,
+    isAddition: row.is_addition === 1,
+    createdBy,
+    createdAt: row.created_at,
+  };
+}
+
+/** Keeps only the base name the browser sent and rejects names that cannot be stored or shown. */
+function validateFileName(fileName: string): string {
+  const baseName = fileName.split(/[\\/]/).pop()?.trim() ?? '';
+  if (!baseName) throw invalid('请填写文件名。');
+  if (baseName.length > MAX_FILE_NAME_LENGTH) throw invalid(`文件名不能超过 ${MAX_FILE_NAME_LENGTH} 个字符，请改短后再上传。`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(baseName)) throw invalid('文件名含有控制字符，请改名后再上传。');
+  return baseName;
+}
+
+function formatMegabytes(bytes: number): string {
+  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+}
