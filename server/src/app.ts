@@ -17,6 +17,7 @@ import { documentRoutes } from './modules/documents/document.routes.js';
 import { dossierRoutes } from './modules/dossier/dossier.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
 import { mediaRoutes } from './modules/media/media.routes.js';
+import { offsiteRoutes } from './modules/offsite/offsite.routes.js';
 import { roomRoutes } from './modules/rooms/room.routes.js';
 import { sessionRoutes } from './modules/sessions/session.routes.js';
 import { createServices } from './services.js';
@@ -72,6 +73,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(liveRoutes);
   await app.register(documentRoutes);
   await app.register(dossierRoutes);
+  await app.register(offsiteRoutes);
 
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: 'index.html' });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { SecretBox } from './adapters/crypto/secret-box.js';
 import { loadSecretKey } from './adapters/crypto/secret-key.js';
@@ -16,6 +17,9 @@ import { JobRepository } from './modules/jobs/job.repository.js';
 import { JobWorker } from './modules/jobs/job.worker.js';
 import { LiveService } from './modules/live/live.service.js';
 import { MediaService } from './modules/media/media.service.js';
+import { OffsiteArchiveService } from './modules/offsite/offsite-archive.service.js';
+import { OffsiteService } from './modules/offsite/offsite.service.js';
+import { TusUploads } from './modules/offsite/tus-uploads.js';
 import { RoomRepository } from './modules/rooms/room.repository.js';
 import { RoomService } from './modules/rooms/room.service.js';
 import { SessionRepository } from './modules/sessions/session.repository.js';
@@ -36,6 +40,8 @@ export interface Services {
   worker: JobWorker;
   documents: DocumentService;
   dossier: DossierService;
+  offsite: OffsiteService;
+  tusUploads: TusUploads;
 }
 
 /** Wires every service with exactly what it uses. */
@@ -57,9 +63,11 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, rtspTimeoutSeconds: 15 },
     log.child({ module: 'archive' }),
   );
+  const tusDirectory = path.join(config.dataDir, 'work', 'tus');
+  const offsiteArchive = new OffsiteArchiveService(db, sessionRepository, storage, tusDirectory, config.ffmpegPath, config.ffprobePath, log.child({ module: 'offsite-archive' }));
   const worker = new JobWorker(
     jobs,
-    [archive],
+    [archive, offsiteArchive],
     { pollMs: 1000, leaseSeconds: config.jobLeaseSeconds, concurrency: 2, retryBaseSeconds: config.archiveRetryBaseSeconds },
     log.child({ module: 'worker' }),
   );
@@ -78,5 +86,7 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   const live = new LiveService(rooms, config.ffmpegPath, 10, log.child({ module: 'live' }));
   const documents = new DocumentService(db, sessions, storage, audit, config.documentMaxBytes);
   const dossier = new DossierService(db, cases, storage);
-  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, documents, dossier };
+  const offsite = new OffsiteService(db, sessions, caseRepository, cases, audit, { archiveMaxAttempts: config.archiveMaxAttempts }, () => worker.wake());
+  const tusUploads = new TusUploads(tusDirectory, offsite, audit, config.ffprobePath, config.videoMaxBytes, log.child({ module: 'tus' }));
+  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, documents, dossier, offsite, tusUploads };
 }

@@ -34,6 +34,8 @@ export interface AppConfig {
   logLevel: string;
   /** Largest document (笔录, PDF, image) accepted by one upload, in bytes. */
   documentMaxBytes: number;
+  /** Largest video accepted by one resumable upload of 非办案区同录, in bytes. */
+  videoMaxBytes: number;
 }
 
 const defaults: AppConfig = {
@@ -55,6 +57,7 @@ const defaults: AppConfig = {
   webDir: path.resolve(import.meta.dirname, '../../../web/dist'),
   logLevel: 'info',
   documentMaxBytes: 200 * 1024 * 1024,
+  videoMaxBytes: 20 * 1024 * 1024 * 1024,
 };
 
 const envNames: Record<keyof AppConfig, string> = {
@@ -76,6 +79,7 @@ const envNames: Record<keyof AppConfig, string> = {
   webDir: 'TONGLU_WEB_DIR',
   logLevel: 'TONGLU_LOG_LEVEL',
   documentMaxBytes: 'TONGLU_DOCUMENT_MAX_BYTES',
+  videoMaxBytes: 'TONGLU_VIDEO_MAX_BYTES',
 };
 
 function parseValue(key: keyof AppConfig, raw: string): AppConfig[keyof AppConfig] {

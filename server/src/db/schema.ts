@@ -162,10 +162,29 @@ export interface DossierFileTable {
   size: number;
   sha256: string;
   sm3: string;
-  /** Where the file came from, e.g. 大统一2.0 or demo. */
+  /** Source system of the file, e.g. 大统一2.0 or demo. */
   source: string;
   fetched_at: string;
   created_at: string;
+}
+
+/** A video uploaded over tus to an off-site session (非办案区同录) and not yet archived. */
+export interface OffsiteUploadTable {
+  id: Generated<number>;
+  session_id: number;
+  /** The tus upload id, also the file name in the tus folder. */
+  upload_id: string;
+  file_name: string;
+  /** Declared size in bytes (Upload-Length). */
+  size: number;
+  /** uploading, uploaded or archived. */
+  state: string;
+  format_name: string | null;
+  duration_ms: number | null;
+  codec: string | null;
+  created_by: number;
+  created_at: string;
+  finished_at: string | null;
 }
 
 export interface Database {
@@ -180,6 +199,7 @@ export interface Database {
   jobs: JobTable;
   audit_events: AuditEventTable;
   dossier_files: DossierFileTable;
+  offsite_uploads: OffsiteUploadTable;
 }
 
 export type UserRow = Selectable<UserTable>;
@@ -192,3 +212,4 @@ export type RecordingSessionRow = Selectable<RecordingSessionTable>;
 export type MediaFileRow = Selectable<MediaFileTable>;
 export type JobRow = Selectable<JobTable>;
 export type DossierFileRow = Selectable<DossierFileTable>;
+export type OffsiteUploadRow = Selectable<OffsiteUploadTable>;

@@ -8,7 +8,7 @@ function isPostgres(db: AnyDb): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
-/** Adds the 资料补充 flag on media files and the 电子卷宗 (dossier) files of a case. */
+/** Adds the 资料补充 flag on media files, the 电子卷宗 (dossier) files of a case and the uploads of 非办案区同录. */
 export async function up(db: AnyDb): Promise<void> {
   const postgres = isPostgres(db);
 
@@ -35,9 +35,30 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('created_at', 'text', (col) => col.notNull())
     .execute();
   await db.schema.createIndex('dossier_files_case_idx').on('dossier_files').column('case_id').execute();
+
+  // Videos uploaded over tus to an off-site session before 结束办案. The archive job turns them into media files.
+  let uploads = db.schema.createTable('offsite_uploads');
+  uploads = postgres
+    ? uploads.addColumn('id', 'serial', (col) => col.primaryKey())
+    : uploads.addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement());
+  await uploads
+    .addColumn('session_id', 'integer', (col) => col.notNull().references('recording_sessions.id'))
+    .addColumn('upload_id', 'text', (col) => col.notNull().unique())
+    .addColumn('file_name', 'text', (col) => col.notNull())
+    .addColumn('size', postgres ? 'bigint' : 'integer', (col) => col.notNull())
+    .addColumn('state', 'text', (col) => col.notNull())
+    .addColumn('format_name', 'text')
+    .addColumn('duration_ms', 'integer')
+    .addColumn('codec', 'text')
+    .addColumn('created_by', 'integer', (col) => col.notNull().references('users.id'))
+    .addColumn('created_at', 'text', (col) => col.notNull())
+    .addColumn('finished_at', 'text')
+    .execute();
+  await db.schema.createIndex('offsite_uploads_session_idx').on('offsite_uploads').column('session_id').execute();
 }
 
 export async function down(db: AnyDb): Promise<void> {
+  await db.schema.dropTable('offsite_uploads').execute();
   await db.schema.dropTable('dossier_files').execute();
   await db.schema.alterTable('media_files').dropColumn('is_addition').execute();
 }
