@@ -8,6 +8,7 @@ import { useAuthStore } from '@/stores/auth';
 import { caseRoutes } from './modules/cases';
 import { consoleRoutes } from './modules/console';
 import { systemRoutes } from './modules/system';
+import { uploadRoutes } from './modules/uploads';
 import './types';
 
 export const router = createRouter({
@@ -27,6 +28,7 @@ export const router = createRouter({
         ...consoleRoutes,
         ...caseRoutes,
         ...systemRoutes,
+        ...uploadRoutes,
         {
           path: 'forbidden',
           name: 'forbidden',
