@@ -63,7 +63,7 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, rtspTimeoutSeconds: 15 },
     log.child({ module: 'archive' }),
   );
-  const tusDirectory = path.join(config.dataDir, 'work', 'tus');
+  const tusDirectory = path.join(config.dataDir, 'incoming', 'tus');
   const offsiteArchive = new OffsiteArchiveService(db, sessionRepository, storage, tusDirectory, config.ffmpegPath, config.ffprobePath, log.child({ module: 'offsite-archive' }));
   const worker = new JobWorker(
     jobs,

@@ -195,14 +195,14 @@ describe('非办案区同录', () => {
     expect(response.status).toBe(204);
     const listed = (await t.app.inject({ method: 'GET', url: `/api/offsite-sessions/${sessionId}/uploads`, headers: { cookie: officer } })).json();
     const wrong = listed.find((item: { fileName: string }) => item.fileName === '传错的视频.mp4');
-    expect(existsSync(path.join(t.config.dataDir, 'work', 'tus', wrong.uploadId))).toBe(true);
+    expect(existsSync(path.join(t.config.dataDir, 'incoming', 'tus', wrong.uploadId))).toBe(true);
 
     const foreignDelete = await t.app.inject({ method: 'DELETE', url: `/api/offsite-sessions/${sessionId}/uploads/${wrong.id}`, headers: { cookie: otherOfficer } });
     expect(foreignDelete.statusCode).toBe(404);
 
     const removed = await t.app.inject({ method: 'DELETE', url: `/api/offsite-sessions/${sessionId}/uploads/${wrong.id}`, headers: { cookie: officer } });
     expect(removed.statusCode).toBe(204);
-    expect(existsSync(path.join(t.config.dataDir, 'work', 'tus', wrong.uploadId))).toBe(false);
+    expect(existsSync(path.join(t.config.dataDir, 'incoming', 'tus', wrong.uploadId))).toBe(false);
     const remaining = (await t.app.inject({ method: 'GET', url: `/api/offsite-sessions/${sessionId}/uploads`, headers: { cookie: officer } })).json();
     expect(remaining).toHaveLength(1);
   });

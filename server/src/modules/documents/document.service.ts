@@ -35,6 +35,12 @@ export interface SessionDocuments {
 const MAX_FILE_NAME_LENGTH = 200;
 
 /**
+ * Folder of files still being received, relative to the data folder. It is kept apart from work/, which the
+ * archive jobs clear, and files move from here into place by rename on the same disk.
+ */
+export const INCOMING_DIR = 'incoming';
+
+/**
  * 上传文书 and 资料补充: documents stored with a recording session. A file is written under a temporary
  * name while SHA-256 and SM3 are computed, checked by its first bytes, moved into place and never modified.
  * Uploads during recording are the session's documents; later uploads are recorded as additions.
@@ -59,7 +65,7 @@ export class DocumentService {
     const allowedExtensions = Object.values(documentTypes).flatMap((type) => type.extensions);
     if (!allowedExtensions.includes(extension)) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED');
 
-    const written = await writeStreamHashed(body, this.storage.workDir('documents'), this.maxBytes).catch((error: unknown) => {
+    const written = await writeStreamHashed(body, path.join(this.storage.dataDir, INCOMING_DIR), this.maxBytes).catch((error: unknown) => {
       if (error instanceof FileTooLargeError) {
         throw new AppError('DOCUMENT_TOO_LARGE', `文件超过 ${formatMegabytes(this.maxBytes)} 的上限，请压缩或拆分后再上传。`);
       }

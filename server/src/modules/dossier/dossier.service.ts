@@ -11,6 +11,7 @@ import { nowIso } from '../../lib/time.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import type { CaseService } from '../cases/case.service.js';
 import { contentTypeOfFileName, extensionOf } from '../documents/document-types.js';
+import { INCOMING_DIR } from '../documents/document.service.js';
 
 export interface DossierFileView {
   id: number;
@@ -49,7 +50,7 @@ export class DossierService {
   async add(input: NewDossierFile): Promise<DossierFileView> {
     const folderPath = input.folderPath.split('/').map((segment) => segment.trim()).filter(Boolean).join('/');
     const source = Buffer.isBuffer(input.content) ? Readable.from([input.content]) : input.content;
-    const written = await writeStreamHashed(source, this.storage.workDir('dossier'), MAX_DOSSIER_FILE_BYTES);
+    const written = await writeStreamHashed(source, path.join(this.storage.dataDir, INCOMING_DIR), MAX_DOSSIER_FILE_BYTES);
 
     const extension = extensionOf(input.name);
     const relativePath = path.join('dossier', String(input.caseId), `${randomUUID()}${extension ? `.${extension}` : ''}`);

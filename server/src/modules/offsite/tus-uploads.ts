@@ -29,7 +29,7 @@ function toHookError(error: unknown): unknown {
 
 /**
  * Resumable video uploads of 非办案区同录 over the tus 1.0 protocol (@tus/server with a file store in
- * work/tus). The metadata names the session (`sessionId`) and the file (`filename`). Creating an upload
+ * incoming/tus). The metadata names the session (`sessionId`) and the file (`filename`). Creating an upload
  * checks the session, and a finished upload is probed by content: anything that is not a video is deleted
  * and rejected with 415.
  */
