@@ -109,6 +109,10 @@ describe('documents, off-site uploads and dossier in Chromium', () => {
     await expect.poll(() => second.page.getByTestId(`addition-table-${active.id}`).textContent(), { timeout: 10_000 }).toContain('讯问笔录.pdf');
     await expect(second.page.getByTestId(`addition-table-${active.id}`).textContent()).resolves.toContain('张明');
     await expect(second.page.getByTestId(`document-table-${active.id}`).textContent()).resolves.toContain('讯问笔录.pdf');
+
+    // 资料补充 to the case as a whole, outside any session.
+    await second.page.getByTestId('case-document-input').setInputFiles(pdfPath);
+    await expect.poll(() => second.page.getByTestId('case-document-table').textContent(), { timeout: 10_000 }).toContain('讯问笔录.pdf');
     await second.page.screenshot({ path: `${process.env.E2E_SCREENSHOT_DIR ?? stack.dataDir}/documents.png` });
     await second.context.close();
   });

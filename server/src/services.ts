@@ -84,7 +84,7 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   );
   const media = new MediaService(db, cases, storage);
   const live = new LiveService(rooms, config.ffmpegPath, 10, log.child({ module: 'live' }));
-  const documents = new DocumentService(db, sessions, storage, audit, config.documentMaxBytes);
+  const documents = new DocumentService(db, sessions, cases, storage, audit, config.documentMaxBytes);
   const dossier = new DossierService(db, cases, storage);
   const offsite = new OffsiteService(db, sessions, caseRepository, cases, audit, { archiveMaxAttempts: config.archiveMaxAttempts }, () => worker.wake());
   const tusUploads = new TusUploads(tusDirectory, offsite, audit, config.ffprobePath, config.videoMaxBytes, log.child({ module: 'tus' }));

@@ -168,6 +168,20 @@ export interface DossierFileTable {
   created_at: string;
 }
 
+/** A document added to a case as a whole after the fact (资料补充 without a session). */
+export interface CaseDocumentTable {
+  id: Generated<number>;
+  case_id: number;
+  file_name: string;
+  /** Path relative to the data folder. */
+  stored_path: string;
+  size: number;
+  sha256: string;
+  sm3: string;
+  created_by: number;
+  created_at: string;
+}
+
 /** A video uploaded over tus to an off-site session (非办案区同录) and not yet archived. */
 export interface OffsiteUploadTable {
   id: Generated<number>;
@@ -200,6 +214,7 @@ export interface Database {
   audit_events: AuditEventTable;
   dossier_files: DossierFileTable;
   offsite_uploads: OffsiteUploadTable;
+  case_documents: CaseDocumentTable;
 }
 
 export type UserRow = Selectable<UserTable>;
@@ -213,3 +228,4 @@ export type MediaFileRow = Selectable<MediaFileTable>;
 export type JobRow = Selectable<JobTable>;
 export type DossierFileRow = Selectable<DossierFileTable>;
 export type OffsiteUploadRow = Selectable<OffsiteUploadTable>;
+export type CaseDocumentRow = Selectable<CaseDocumentTable>;

@@ -170,6 +170,53 @@ describe('上传文书 and 资料补充', () => {
   });
 });
 
+describe('资料补充 to a case', () => {
+  function uploadToCase(targetCaseId: number, fileName: string, content: Buffer, cookie = officer) {
+    return t.app.inject({
+      method: 'POST',
+      url: `/api/cases/${targetCaseId}/documents?fileName=${encodeURIComponent(fileName)}`,
+      headers: { cookie, 'content-type': 'application/octet-stream' },
+      payload: content,
+    });
+  }
+
+  async function countCaseDocuments(): Promise<number> {
+    const row = await t.app.services.db.kysely.selectFrom('case_documents').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  it('stores, lists and downloads a case document', async () => {
+    const response = await uploadToCase(caseId, '情况说明.pdf', samplePdf);
+    expect(response.statusCode, response.body).toBe(201);
+    expect(response.json().createdBy).toBe('张明');
+
+    const listing = await t.app.inject({ method: 'GET', url: `/api/cases/${caseId}/documents`, headers: { cookie: officer } });
+    expect(listing.statusCode).toBe(200);
+    expect(listing.json()).toHaveLength(1);
+    expect(listing.json()[0].sha256).toBe(createHash('sha256').update(samplePdf).digest('hex'));
+
+    const before = await countAudit('file.download');
+    const download = await t.app.inject({ method: 'GET', url: `/api/case-documents/${response.json().id}/content`, headers: { cookie: officer } });
+    expect(download.statusCode).toBe(200);
+    expect(download.headers['content-type']).toBe('application/pdf');
+    expect(download.rawPayload.equals(samplePdf)).toBe(true);
+    expect(await countAudit('file.download')).toBe(before + 1);
+  });
+
+  it('rejects bad content and foreign cases', async () => {
+    const before = await countCaseDocuments();
+    const fake = await uploadToCase(caseId, '假.pdf', windowsExecutable);
+    expect(fake.statusCode).toBe(415);
+    const foreign = await uploadToCase(caseId, '笔录.pdf', samplePdf, otherOfficer);
+    expect(foreign.statusCode).toBe(404);
+    const list = await t.app.inject({ method: 'GET', url: `/api/cases/${caseId}/documents`, headers: { cookie: otherOfficer } });
+    expect(list.statusCode).toBe(404);
+    const download = await t.app.inject({ method: 'GET', url: '/api/case-documents/1/content', headers: { cookie: otherOfficer } });
+    expect(download.statusCode).toBe(404);
+    expect(await countCaseDocuments()).toBe(before);
+  });
+});
+
 describe('电子卷宗下载', () => {
   let fileId: number;
 

@@ -51,20 +51,24 @@ export function listSessionDocuments(sessionId: number): Promise<SessionDocument
 }
 
 /**
- * Uploads one document as the raw request body. Uses fetch directly because the JSON client cannot send
- * a File; errors become an ApiError with the server's Chinese message.
+ * Sends a file as the raw request body. Uses fetch directly because the JSON client cannot send a File.
+ * Errors become an ApiError with the server's Chinese message.
  */
-export async function uploadSessionDocument(sessionId: number, file: File): Promise<SessionDocument> {
-  const url = `/api/sessions/${sessionId}/documents?fileName=${encodeURIComponent(file.name)}`;
+async function postRawFile<T>(url: string, file: File): Promise<T> {
   let response: Response;
   try {
     response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream', Accept: 'application/json' }, body: file, credentials: 'same-origin' });
   } catch {
     throw new ApiError(0, 'NETWORK_ERROR', '网络连接失败，请检查网络后重试。');
   }
-  const body = (await response.json().catch(() => null)) as (SessionDocument & { code?: string; message?: string }) | null;
+  const body = (await response.json().catch(() => null)) as (T & { code?: string; message?: string }) | null;
   if (!response.ok) throw new ApiError(response.status, body?.code ?? `HTTP_${response.status}`, body?.message ?? `上传失败（HTTP ${response.status}），请重试。`);
-  return body as SessionDocument;
+  return body as T;
+}
+
+/** Uploads one document to a session: 上传文书 while it records, 资料补充 afterwards. */
+export function uploadSessionDocument(sessionId: number, file: File): Promise<SessionDocument> {
+  return postRawFile(`/api/sessions/${sessionId}/documents?fileName=${encodeURIComponent(file.name)}`, file);
 }
 
 export interface OffsiteStart {
@@ -96,4 +100,28 @@ export function listDossierFiles(caseId: number): Promise<DossierFile[]> {
 
 export function getDossierDownloadUrl(id: number): string {
   return `/api/dossier-files/${id}/content`;
+}
+
+/** A document added to a case as a whole (资料补充 without a session). */
+export interface CaseDocument {
+  id: number;
+  caseId: number;
+  fileName: string;
+  size: number;
+  sha256: string;
+  sm3: string;
+  createdBy: string | null;
+  createdAt: string;
+}
+
+export function listCaseDocuments(caseId: number): Promise<CaseDocument[]> {
+  return request(`/api/cases/${caseId}/documents`);
+}
+
+export function uploadCaseDocument(caseId: number, file: File): Promise<CaseDocument> {
+  return postRawFile(`/api/cases/${caseId}/documents?fileName=${encodeURIComponent(file.name)}`, file);
+}
+
+export function getCaseDocumentDownloadUrl(id: number): string {
+  return `/api/case-documents/${id}/content`;
 }

@@ -340,6 +340,8 @@ export const zhCN = {
     fetchedAt: '获取时间',
     noDossier: '该案件暂无电子卷宗',
     selectCase: '请选择案件后查看电子卷宗',
+    caseAdditionsTitle: '案件补充资料',
+    noCaseAdditions: '暂无案件补充资料',
   },
 } as const;
 

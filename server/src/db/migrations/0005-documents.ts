@@ -8,7 +8,10 @@ function isPostgres(db: AnyDb): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
-/** Adds the 资料补充 flag on media files, the 电子卷宗 (dossier) files of a case and the uploads of 非办案区同录. */
+/**
+ * Adds the 资料补充 flag on media files, the 电子卷宗 (dossier) files of a case, the uploads of 非办案区同录
+ * and the documents added to a case as a whole.
+ */
 export async function up(db: AnyDb): Promise<void> {
   const postgres = isPostgres(db);
 
@@ -55,9 +58,27 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('finished_at', 'text')
     .execute();
   await db.schema.createIndex('offsite_uploads_session_idx').on('offsite_uploads').column('session_id').execute();
+
+  // Documents added to a case as a whole (资料补充 without a session).
+  let caseDocuments = db.schema.createTable('case_documents');
+  caseDocuments = postgres
+    ? caseDocuments.addColumn('id', 'serial', (col) => col.primaryKey())
+    : caseDocuments.addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement());
+  await caseDocuments
+    .addColumn('case_id', 'integer', (col) => col.notNull().references('cases.id'))
+    .addColumn('file_name', 'text', (col) => col.notNull())
+    .addColumn('stored_path', 'text', (col) => col.notNull().unique())
+    .addColumn('size', postgres ? 'bigint' : 'integer', (col) => col.notNull())
+    .addColumn('sha256', 'text', (col) => col.notNull())
+    .addColumn('sm3', 'text', (col) => col.notNull())
+    .addColumn('created_by', 'integer', (col) => col.notNull().references('users.id'))
+    .addColumn('created_at', 'text', (col) => col.notNull())
+    .execute();
+  await db.schema.createIndex('case_documents_case_idx').on('case_documents').column('case_id').execute();
 }
 
 export async function down(db: AnyDb): Promise<void> {
+  await db.schema.dropTable('case_documents').execute();
   await db.schema.dropTable('offsite_uploads').execute();
   await db.schema.dropTable('dossier_files').execute();
   await db.schema.alterTable('media_files').dropColumn('is_addition').execute();

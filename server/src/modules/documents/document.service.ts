@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { FileTooLargeError, moveIntoPlace, writeStreamHashed } from '../../adapters/storage/hashed-write.js';
+import { FileTooLargeError, moveIntoPlace, writeStreamHashed, type HashedTempFile } from '../../adapters/storage/hashed-write.js';
 import type { StorageLayout } from '../../adapters/storage/storage-layout.js';
 import type { Db } from '../../db/database.js';
-import type { MediaFileRow } from '../../db/schema.js';
+import type { CaseDocumentRow, MediaFileRow } from '../../db/schema.js';
 import { AppError, invalid } from '../../lib/errors.js';
 import { nowIso } from '../../lib/time.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { AuthUser } from '../auth/auth.types.js';
+import type { CaseService } from '../cases/case.service.js';
 import type { SessionService } from '../sessions/session.service.js';
-import { detectDocumentType, documentTypes, extensionOf } from './document-types.js';
+import { contentTypeOfFileName, detectDocumentType, documentTypes, extensionOf } from './document-types.js';
 
 export interface DocumentView {
   id: number;
@@ -32,6 +33,18 @@ export interface SessionDocuments {
   additions: DocumentView[];
 }
 
+/** A document added to a case as a whole (资料补充 without a session). */
+export interface CaseDocumentView {
+  id: number;
+  caseId: number;
+  fileName: string;
+  size: number;
+  sha256: string;
+  sm3: string;
+  createdBy: string | null;
+  createdAt: string;
+}
+
 const MAX_FILE_NAME_LENGTH = 200;
 
 /**
@@ -49,6 +62,7 @@ export class DocumentService {
   constructor(
     private readonly db: Db,
     private readonly sessions: SessionService,
+    private readonly caseService: CaseService,
     private readonly storage: StorageLayout,
     private readonly audit: AuditService,
     private readonly maxBytes: number,
@@ -60,30 +74,7 @@ export class DocumentService {
 
   async upload(user: AuthUser, clientIp: string, sessionId: number, fileName: string, body: AsyncIterable<Buffer>): Promise<DocumentView> {
     const session = await this.sessions.getVisible(user, sessionId);
-    const cleanName = validateFileName(fileName);
-    const extension = extensionOf(cleanName);
-    const allowedExtensions = Object.values(documentTypes).flatMap((type) => type.extensions);
-    if (!allowedExtensions.includes(extension)) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED');
-
-    const written = await writeStreamHashed(body, path.join(this.storage.dataDir, INCOMING_DIR), this.maxBytes).catch((error: unknown) => {
-      if (error instanceof FileTooLargeError) {
-        throw new AppError('DOCUMENT_TOO_LARGE', `文件超过 ${formatMegabytes(this.maxBytes)} 的上限，请压缩或拆分后再上传。`);
-      }
-      throw error;
-    });
-
-    try {
-      if (written.size === 0) throw new AppError('DOCUMENT_EMPTY');
-      const detected = detectDocumentType(written.head);
-      if (!detected) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `文件“${cleanName}”的内容不是允许的类型，只能上传 PDF、图片（JPG、PNG、GIF）、Word 文档（doc、docx）或文本文件（txt）。`);
-      const type = documentTypes[detected];
-      if (!type?.extensions.includes(extension)) {
-        throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `文件“${cleanName}”的扩展名与内容不符：内容是 ${type?.label ?? detected}，请核对后重新上传。`);
-      }
-    } catch (error) {
-      await rm(written.temporaryPath, { force: true });
-      throw error;
-    }
+    const { written, cleanName, extension } = await this.receive(fileName, body);
 
     const isAddition = session.state !== 'recording';
     const relativePath = path.join('documents', String(session.case_id), String(session.id), `${randomUUID()}.${extension}`);
@@ -125,6 +116,94 @@ export class DocumentService {
     return toDocumentView(row, user.displayName);
   }
 
+  /** 资料补充 to a case as a whole, for material that belongs to no single session. */
+  async uploadToCase(user: AuthUser, clientIp: string, caseId: number, fileName: string, body: AsyncIterable<Buffer>): Promise<CaseDocumentView> {
+    await this.caseService.getVisible(user, caseId);
+    const { written, cleanName, extension } = await this.receive(fileName, body);
+    const relativePath = path.join('documents', String(caseId), 'case', `${randomUUID()}.${extension}`);
+    await moveIntoPlace(written.temporaryPath, this.storage.absolute(relativePath));
+
+    const inserted = await this.db.kysely
+      .insertInto('case_documents')
+      .values({ case_id: caseId, file_name: cleanName, stored_path: relativePath, size: written.size, sha256: written.sha256, sm3: written.sm3, created_by: user.id, created_at: nowIso() })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await this.audit.record({
+      userId: user.id,
+      username: user.username,
+      clientIp,
+      action: 'document.addition',
+      targetType: 'case_document',
+      targetId: inserted.id,
+      result: 'success',
+      details: { caseId, fileName: cleanName, size: written.size, sha256: written.sha256 },
+    });
+    return toCaseDocumentView(inserted, user.displayName);
+  }
+
+  async listForCase(user: AuthUser, caseId: number): Promise<CaseDocumentView[]> {
+    await this.caseService.getVisible(user, caseId);
+    const rows = await this.db.kysely
+      .selectFrom('case_documents')
+      .leftJoin('users', 'users.id', 'case_documents.created_by')
+      .selectAll('case_documents')
+      .select('users.display_name as created_by_name')
+      .where('case_documents.case_id', '=', caseId)
+      .orderBy('case_documents.created_at')
+      .orderBy('case_documents.id')
+      .execute();
+    return rows.map((row) => toCaseDocumentView(row, row.created_by_name));
+  }
+
+  /** Returns a case document for download, or FILE_NOT_FOUND when it does not exist or its case is not visible. */
+  async openCaseDocument(user: AuthUser, id: number): Promise<{ file: CaseDocumentRow; absolutePath: string; size: number; contentType: string }> {
+    const row = await this.db.kysely
+      .selectFrom('case_documents')
+      .innerJoin('cases', 'cases.id', 'case_documents.case_id')
+      .selectAll('case_documents')
+      .select('cases.handler_id')
+      .where('case_documents.id', '=', id)
+      .executeTakeFirst();
+    if (!row || !this.caseService.canView(user, row.handler_id)) throw new AppError('FILE_NOT_FOUND');
+
+    const absolutePath = this.storage.absolute(row.stored_path);
+    const info = await stat(absolutePath).catch(() => null);
+    if (!info || info.size !== Number(row.size)) throw new AppError('INTERNAL', '存储中的文件缺失或大小与登记不符，请联系系统管理员校验存储。');
+    return { file: row, absolutePath, size: info.size, contentType: contentTypeOfFileName(row.file_name) ?? 'application/octet-stream' };
+  }
+
+  /**
+   * Writes the body to a temporary file while hashing it, then checks its first bytes against the allowed
+   * types and the extension. The temporary file is removed when any check fails.
+   */
+  private async receive(fileName: string, body: AsyncIterable<Buffer>): Promise<{ written: HashedTempFile; cleanName: string; extension: string }> {
+    const cleanName = validateFileName(fileName);
+    const extension = extensionOf(cleanName);
+    const allowedExtensions = Object.values(documentTypes).flatMap((type) => type.extensions);
+    if (!allowedExtensions.includes(extension)) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED');
+
+    const written = await writeStreamHashed(body, path.join(this.storage.dataDir, INCOMING_DIR), this.maxBytes).catch((error: unknown) => {
+      if (error instanceof FileTooLargeError) {
+        throw new AppError('DOCUMENT_TOO_LARGE', `文件超过 ${formatMegabytes(this.maxBytes)} 的上限，请压缩或拆分后再上传。`);
+      }
+      throw error;
+    });
+
+    try {
+      if (written.size === 0) throw new AppError('DOCUMENT_EMPTY');
+      const detected = detectDocumentType(written.head);
+      if (!detected) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `文件“${cleanName}”的内容不是允许的类型，只能上传 PDF、图片（JPG、PNG、GIF）、Word 文档（doc、docx）或文本文件（txt）。`);
+      const type = documentTypes[detected];
+      if (!type?.extensions.includes(extension)) {
+        throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `文件“${cleanName}”的扩展名与内容不符：内容是 ${type?.label ?? detected}，请核对后重新上传。`);
+      }
+    } catch (error) {
+      await rm(written.temporaryPath, { force: true });
+      throw error;
+    }
+    return { written, cleanName, extension };
+  }
+
   async list(user: AuthUser, sessionId: number): Promise<SessionDocuments> {
     await this.sessions.getVisible(user, sessionId);
     const rows = await this.db.kysely
@@ -140,6 +219,10 @@ export class DocumentService {
     const views = rows.map((row) => toDocumentView(row, row.created_by_name));
     return { documents: views.filter((view) => !view.isAddition), additions: views.filter((view) => view.isAddition) };
   }
+}
+
+function toCaseDocumentView(row: CaseDocumentRow, createdBy: string | null): CaseDocumentView {
+  return { id: row.id, caseId: row.case_id, fileName: row.file_name, size: Number(row.size), sha256: row.sha256, sm3: row.sm3, createdBy, createdAt: row.created_at };
 }
 
 function toDocumentView(row: MediaFileRow, createdBy: string | null): DocumentView {
