@@ -17,8 +17,11 @@ import { hasRole, type Role } from './modules/auth/auth.types.js';
 import { caseRoutes } from './modules/cases/case.routes.js';
 import { caseAccessRoutes } from './modules/cases/case-access.routes.js';
 import { caseAdminRoutes } from './modules/case-admin/case-admin.routes.js';
+import { documentRoutes } from './modules/documents/document.routes.js';
+import { dossierRoutes } from './modules/dossier/dossier.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
 import { mediaRoutes } from './modules/media/media.routes.js';
+import { offsiteRoutes } from './modules/offsite/offsite.routes.js';
 import { roomRoutes } from './modules/rooms/room.routes.js';
 import { sessionRoutes } from './modules/sessions/session.routes.js';
 import { userRoutes } from './modules/users/user.routes.js';
@@ -106,6 +109,9 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(userRoutes);
   await app.register(caseAccessRoutes);
   await app.register(caseAdminRoutes);
+  await app.register(documentRoutes);
+  await app.register(dossierRoutes);
+  await app.register(offsiteRoutes);
 
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: 'index.html' });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { SecretBox } from './adapters/crypto/secret-box.js';
 import { loadSecretKey } from './adapters/crypto/secret-key.js';
@@ -17,10 +18,15 @@ import { RecordedCaseRepository } from './modules/cases/recorded-case.repository
 import { RecordedCaseService } from './modules/cases/recorded-case.service.js';
 import { CaseAdminRepository } from './modules/case-admin/case-admin.repository.js';
 import { CaseAdminService } from './modules/case-admin/case-admin.service.js';
+import { DocumentService } from './modules/documents/document.service.js';
+import { DossierService } from './modules/dossier/dossier.service.js';
 import { JobRepository } from './modules/jobs/job.repository.js';
 import { JobWorker } from './modules/jobs/job.worker.js';
 import { LiveService } from './modules/live/live.service.js';
 import { MediaService } from './modules/media/media.service.js';
+import { OffsiteArchiveService } from './modules/offsite/offsite-archive.service.js';
+import { OffsiteService } from './modules/offsite/offsite.service.js';
+import { TusUploads } from './modules/offsite/tus-uploads.js';
 import { RoomRepository } from './modules/rooms/room.repository.js';
 import { RoomService } from './modules/rooms/room.service.js';
 import { SessionRepository } from './modules/sessions/session.repository.js';
@@ -45,6 +51,10 @@ export interface Services {
   caseGrants: CaseGrantService;
   recordedCases: RecordedCaseService;
   caseAdmin: CaseAdminService;
+  documents: DocumentService;
+  dossier: DossierService;
+  offsite: OffsiteService;
+  tusUploads: TusUploads;
 }
 
 /** Wires every service with exactly what it uses. */
@@ -74,9 +84,11 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, rtspTimeoutSeconds: 15 },
     log.child({ module: 'archive' }),
   );
+  const tusDirectory = path.join(config.dataDir, 'incoming', 'tus');
+  const offsiteArchive = new OffsiteArchiveService(db, sessionRepository, storage, tusDirectory, config.ffmpegPath, config.ffprobePath, log.child({ module: 'offsite-archive' }));
   const worker = new JobWorker(
     jobs,
-    [archive],
+    [archive, offsiteArchive],
     { pollMs: 1000, leaseSeconds: config.jobLeaseSeconds, concurrency: 2, retryBaseSeconds: config.archiveRetryBaseSeconds },
     log.child({ module: 'worker' }),
   );
@@ -109,5 +121,9 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     () => worker.wake(),
     log.child({ module: 'case-admin' }),
   );
-  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, users, caseGrants, recordedCases, caseAdmin };
+  const documents = new DocumentService(db, sessions, cases, storage, audit, config.documentMaxBytes);
+  const dossier = new DossierService(db, cases, storage);
+  const offsite = new OffsiteService(db, sessions, caseRepository, cases, audit, { archiveMaxAttempts: config.archiveMaxAttempts }, () => worker.wake());
+  const tusUploads = new TusUploads(tusDirectory, offsite, audit, config.ffprobePath, config.videoMaxBytes, log.child({ module: 'tus' }));
+  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, users, caseGrants, recordedCases, caseAdmin, documents, dossier, offsite, tusUploads };
 }

@@ -5,6 +5,7 @@ import { loadConfig } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { seedDemoData } from '../db/seed.js';
+import { seedDemoDossier } from '../modules/dossier/demo-dossier.js';
 
 /** Creates the demo accounts, room and cases; the room points at the NVR simulator given on the command line. */
 async function main(): Promise<void> {
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
       password: values['nvr-password'],
       pcIp: values['room-pc-ip'],
     });
+    await seedDemoDossier(db, config.dataDir);
   } finally {
     await db.kysely.destroy();
   }

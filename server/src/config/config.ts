@@ -46,6 +46,10 @@ export interface AppConfig {
   /** Serve the built web UI from this folder when it exists. */
   webDir: string;
   logLevel: string;
+  /** Largest document (笔录, PDF, image) accepted by one upload, in bytes. */
+  documentMaxBytes: number;
+  /** Largest video accepted by one resumable upload of 非办案区同录, in bytes. */
+  videoMaxBytes: number;
 }
 
 const defaults: AppConfig = {
@@ -73,6 +77,8 @@ const defaults: AppConfig = {
   separationOfDuties: true,
   webDir: path.resolve(import.meta.dirname, '../../../web/dist'),
   logLevel: 'info',
+  documentMaxBytes: 200 * 1024 * 1024,
+  videoMaxBytes: 20 * 1024 * 1024 * 1024,
 };
 
 const envNames: Record<keyof AppConfig, string> = {
@@ -100,6 +106,8 @@ const envNames: Record<keyof AppConfig, string> = {
   separationOfDuties: 'TONGLU_SEPARATION_OF_DUTIES',
   webDir: 'TONGLU_WEB_DIR',
   logLevel: 'TONGLU_LOG_LEVEL',
+  documentMaxBytes: 'TONGLU_DOCUMENT_MAX_BYTES',
+  videoMaxBytes: 'TONGLU_VIDEO_MAX_BYTES',
 };
 
 function parseValue(key: keyof AppConfig, raw: string): AppConfig[keyof AppConfig] {

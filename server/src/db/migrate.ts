@@ -3,11 +3,13 @@ import type { Db } from './database.js';
 import * as initial from './migrations/0001-initial.js';
 import * as accounts from './migrations/0002-accounts.js';
 import * as caseGrants from './migrations/0004-case-grants.js';
+import * as documents from './migrations/0005-documents.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-accounts': accounts,
   '0004-case-grants': caseGrants,
+  '0005-documents': documents,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

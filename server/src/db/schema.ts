@@ -134,6 +134,8 @@ export interface MediaFileTable {
   height: number | null;
   created_by: number | null;
   created_at: string;
+  /** 1 for a document added after the session ended (资料补充). */
+  is_addition: Generated<number>;
 }
 
 export interface JobTable {
@@ -176,6 +178,57 @@ export interface CaseGrantTable {
   revoked_by: number | null;
 }
 
+/** A file of the case's 电子卷宗, fetched from the case system. */
+export interface DossierFileTable {
+  id: Generated<number>;
+  case_id: number;
+  name: string;
+  /** Folder in the dossier tree, segments joined by '/', e.g. 诉讼文书卷/起诉意见书. */
+  folder_path: string;
+  /** Path relative to the data folder. */
+  stored_path: string;
+  size: number;
+  sha256: string;
+  sm3: string;
+  /** Source system of the file, e.g. 大统一2.0 or demo. */
+  source: string;
+  fetched_at: string;
+  created_at: string;
+}
+
+/** A document added to a case as a whole after the fact (资料补充 without a session). */
+export interface CaseDocumentTable {
+  id: Generated<number>;
+  case_id: number;
+  file_name: string;
+  /** Path relative to the data folder. */
+  stored_path: string;
+  size: number;
+  sha256: string;
+  sm3: string;
+  created_by: number;
+  created_at: string;
+}
+
+/** A video uploaded over tus to an off-site session (非办案区同录) and not yet archived. */
+export interface OffsiteUploadTable {
+  id: Generated<number>;
+  session_id: number;
+  /** The tus upload id, also the file name in the tus folder. */
+  upload_id: string;
+  file_name: string;
+  /** Declared size in bytes (Upload-Length). */
+  size: number;
+  /** uploading, uploaded or archived. */
+  state: string;
+  format_name: string | null;
+  duration_ms: number | null;
+  codec: string | null;
+  created_by: number;
+  created_at: string;
+  finished_at: string | null;
+}
+
 export interface Database {
   departments: DepartmentTable;
   users: UserTable;
@@ -188,6 +241,9 @@ export interface Database {
   jobs: JobTable;
   audit_events: AuditEventTable;
   case_grants: CaseGrantTable;
+  dossier_files: DossierFileTable;
+  offsite_uploads: OffsiteUploadTable;
+  case_documents: CaseDocumentTable;
 }
 
 export type UserRow = Selectable<UserTable>;
@@ -201,3 +257,6 @@ export type RecordingSessionRow = Selectable<RecordingSessionTable>;
 export type MediaFileRow = Selectable<MediaFileTable>;
 export type JobRow = Selectable<JobTable>;
 export type CaseGrantRow = Selectable<CaseGrantTable>;
+export type DossierFileRow = Selectable<DossierFileTable>;
+export type OffsiteUploadRow = Selectable<OffsiteUploadTable>;
+export type CaseDocumentRow = Selectable<CaseDocumentTable>;

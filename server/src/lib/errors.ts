@@ -48,6 +48,14 @@ export const errorCatalogue = {
   GRANT_NOT_FOUND: { status: 404, message: '该人员没有本案件的授权，无需取消。' },
   CASE_NOT_SELF_BUILT: { status: 409, message: '只有自建案件可以修改，大统一2.0 的案件请在大统一中修改。' },
   SUSPECT_HAS_SESSIONS: { status: 409, message: '该嫌疑人已有同录记录，不能删除。' },
+  DOCUMENT_TYPE_NOT_ALLOWED: { status: 415, message: '文件类型不支持，只能上传 PDF、图片（JPG、PNG、GIF）、Word 文档（doc、docx）或文本文件（txt）。' },
+  DOCUMENT_TOO_LARGE: { status: 413, message: '文件过大，请压缩或拆分后再上传。' },
+  DOCUMENT_EMPTY: { status: 400, message: '文件内容为空，请重新选择文件。' },
+  OFFSITE_UPLOAD_UNFINISHED: { status: 409, message: '还有视频尚未上传完成，请等待上传完成或删除后再结束办案。' },
+  OFFSITE_END_ELSEWHERE: { status: 409, message: '非办案区同录请在【非办案区同录】-【同录视频上传】页面上传视频后结束办案。' },
+  OFFSITE_NO_VIDEO: { status: 409, message: '请先上传同录视频，再结束办案。' },
+  NOT_A_VIDEO: { status: 415, message: '上传的文件不是视频文件，请选择同录视频后重新上传。' },
+  VIDEO_TOO_LARGE: { status: 413, message: '视频文件过大，请联系系统管理员调整上限。' },
   INTERNAL: { status: 500, message: '服务器内部错误，请稍后重试或联系系统管理员。' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/adapters/crypto/password.js';
 import { nowIso } from '../../src/lib/time.js';
@@ -25,6 +26,10 @@ interface Context {
   deletableUserId: number;
   departmentId: number;
   transferCaseId: number;
+  offsiteSessionId: number;
+  offsiteUploadId: number;
+  dossierFileId: number;
+  caseDocumentId: number;
   counter: number;
 }
 
@@ -34,6 +39,8 @@ interface RouteCase {
   route: string;
   url: (context: Context) => string;
   body?: (context: Context) => unknown;
+  /** A raw request body (file uploads), sent as application/octet-stream. */
+  rawBody?: Buffer;
   /** Client IP; the default 127.0.0.1 is the demo room's PC. */
   remoteAddress?: string;
   /** Runs before each caller's request, to put the target back into the state the request needs. */
@@ -76,7 +83,7 @@ async function insertUser(username: string, roles: string): Promise<number> {
   return row.id;
 }
 
-async function insertSession(state: string): Promise<number> {
+async function insertSession(state: string, kind = 'room'): Promise<number> {
   const now = nowIso();
   const handler = await t.app.services.db.kysely.selectFrom('users').select('id').where('username', '=', 'zhangming').executeTakeFirstOrThrow();
   const row = await t.app.services.db.kysely
@@ -84,8 +91,8 @@ async function insertSession(state: string): Promise<number> {
     .values({
       case_id: context.caseId,
       suspect_id: context.suspectId,
-      kind: 'room',
-      room_id: context.roomId,
+      kind,
+      room_id: kind === 'room' ? context.roomId : null,
       operator_id: handler.id,
       started_at: now,
       ended_at: state === 'recording' ? null : now,
@@ -139,6 +146,31 @@ async function insertTransferCase(): Promise<number> {
     .executeTakeFirstOrThrow();
   return row.id;
 }
+
+async function insertOffsiteUpload(): Promise<number> {
+  const handler = await t.app.services.db.kysely.selectFrom('users').select('id').where('username', '=', 'zhangming').executeTakeFirstOrThrow();
+  context.counter += 1;
+  const row = await t.app.services.db.kysely
+    .insertInto('offsite_uploads')
+    .values({
+      session_id: context.offsiteSessionId,
+      upload_id: `permission-test-${context.counter}`,
+      file_name: 'a.mp4',
+      size: 10,
+      state: 'uploading',
+      format_name: null,
+      duration_ms: null,
+      codec: null,
+      created_by: handler.id,
+      created_at: nowIso(),
+      finished_at: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+const PDF_BYTES = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
 
 const routeCases: RouteCase[] = [
   // auth
@@ -332,6 +364,66 @@ const routeCases: RouteCase[] = [
     },
     expected: all(403, { sysadmin: 200, admin: 200 }),
   },
+  // documents, off-site recordings and dossiers
+  {
+    method: 'POST',
+    route: '/api/sessions/:id/documents',
+    url: (c) => `/api/sessions/${c.failedSessionId}/documents?fileName=${encodeURIComponent('笔录.pdf')}`,
+    rawBody: PDF_BYTES,
+    expected: all(404, { handler: 201, sysadmin: 201, admin: 201 }),
+  },
+  { method: 'GET', route: '/api/sessions/:id/documents', url: (c) => `/api/sessions/${c.failedSessionId}/documents`, expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }) },
+  {
+    method: 'POST',
+    route: '/api/cases/:id/documents',
+    url: (c) => `/api/cases/${c.caseId}/documents?fileName=${encodeURIComponent('补充.pdf')}`,
+    rawBody: PDF_BYTES,
+    expected: all(404, { handler: 201, sysadmin: 201, admin: 201 }),
+  },
+  { method: 'GET', route: '/api/cases/:id/documents', url: (c) => `/api/cases/${c.caseId}/documents`, expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }) },
+  {
+    method: 'GET',
+    route: '/api/case-documents/:id/content',
+    url: (c) => `/api/case-documents/${c.caseDocumentId}/content`,
+    expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }),
+  },
+  { method: 'GET', route: '/api/cases/:id/dossier-files', url: (c) => `/api/cases/${c.caseId}/dossier-files`, expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }) },
+  {
+    method: 'GET',
+    route: '/api/dossier-files/:id/content',
+    url: (c) => `/api/dossier-files/${c.dossierFileId}/content`,
+    expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }),
+  },
+  {
+    method: 'POST',
+    route: '/api/offsite-sessions',
+    url: () => '/api/offsite-sessions',
+    body: (c) => ({ caseId: c.caseId, suspectId: c.suspectId, startedAt: '2026-01-01T01:00:00Z', endedAt: '2026-01-01T02:00:00Z' }),
+    expected: all(404, { handler: 201 }),
+  },
+  {
+    method: 'GET',
+    route: '/api/offsite-sessions/:id/uploads',
+    url: (c) => `/api/offsite-sessions/${c.offsiteSessionId}/uploads`,
+    expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }),
+  },
+  {
+    method: 'DELETE',
+    route: '/api/offsite-sessions/:id/uploads/:uploadId',
+    url: (c) => `/api/offsite-sessions/${c.offsiteSessionId}/uploads/${c.offsiteUploadId}`,
+    prepare: async (c) => {
+      c.offsiteUploadId = await insertOffsiteUpload();
+    },
+    // System admins may act on any open session, as they may end room sessions.
+    expected: all(404, { handler: 204, sysadmin: 204, admin: 204 }),
+  },
+  {
+    method: 'POST',
+    route: '/api/offsite-sessions/:id/end',
+    url: (c) => `/api/offsite-sessions/${c.offsiteSessionId}/end`,
+    // Permission passes for the handler, who is then told to upload a video first.
+    expected: all(404, { handler: 409, sysadmin: 409, admin: 409 }),
+  },
 ];
 
 const passwords: Record<Exclude<Caller, 'anonymous'>, [string, string]> = {
@@ -372,6 +464,18 @@ beforeAll(async () => {
     .returning('id')
     .executeTakeFirstOrThrow();
   context.fileId = file.id;
+  context.offsiteSessionId = await insertSession('recording', 'off-site');
+  const handlerRow = await t.app.services.db.kysely.selectFrom('users').select('id').where('username', '=', 'zhangming').executeTakeFirstOrThrow();
+  const dossierFile = await t.app.services.dossier.add({ caseId: context.caseId, name: '起诉意见书.pdf', folderPath: '诉讼文书卷', content: PDF_BYTES, source: 'test' });
+  context.dossierFileId = dossierFile.id;
+  const caseDocument = await t.app.services.documents.uploadToCase(
+    { id: handlerRow.id, username: 'zhangming', displayName: '张明', roles: ['officer'], departmentName: null, passwordChangeReason: null },
+    '127.0.0.1',
+    context.caseId,
+    '补充材料.pdf',
+    Readable.from([PDF_BYTES]),
+  );
+  context.caseDocumentId = caseDocument.id;
 
   for (const caller of callers) cookies[caller] = await loginAs(caller);
 });
@@ -405,8 +509,8 @@ describe('permission table', () => {
         const response = await t.app.inject({
           method: routeCase.method,
           url: routeCase.url(context),
-          headers: cookie ? { cookie } : {},
-          payload: routeCase.body?.(context) as Record<string, unknown> | undefined,
+          headers: { ...(cookie ? { cookie } : {}), ...(routeCase.rawBody ? { 'content-type': 'application/octet-stream' } : {}) },
+          payload: routeCase.rawBody ?? (routeCase.body?.(context) as Record<string, unknown> | undefined),
           remoteAddress: routeCase.remoteAddress ?? '127.0.0.1',
         });
         statuses[caller] = response.statusCode;

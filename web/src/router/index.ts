@@ -10,6 +10,7 @@ import { caseAccessRoutes } from './modules/case-access';
 import { consoleRoutes } from './modules/console';
 import { systemRoutes } from './modules/system';
 import { userRoutes } from './modules/users';
+import { uploadRoutes } from './modules/uploads';
 import './types';
 
 export const router = createRouter({
@@ -37,6 +38,7 @@ export const router = createRouter({
         ...systemRoutes,
         ...userRoutes,
         ...caseAccessRoutes,
+        ...uploadRoutes,
         {
           path: 'forbidden',
           name: 'forbidden',

@@ -1,4 +1,4 @@
-import { Folder, Setting, VideoCamera } from '@element-plus/icons-vue';
+import { Folder, Setting, UploadFilled, VideoCamera } from '@element-plus/icons-vue';
 import type { Component } from 'vue';
 import type { RouteRecordRaw } from 'vue-router';
 
@@ -10,6 +10,7 @@ import { caseRoutes } from './modules/cases';
 import { consoleRoutes } from './modules/console';
 import { systemRoutes } from './modules/system';
 import { userRoutes } from './modules/users';
+import { uploadRoutes } from './modules/uploads';
 import type { MenuGroup } from './types';
 
 export interface MenuItem {
@@ -27,6 +28,7 @@ export interface MenuSection {
 
 const groupHeaders: { key: MenuGroup; title: string; icon: Component }[] = [
   { key: 'recordingArea', title: t.menu.recordingArea, icon: VideoCamera },
+  { key: 'offsite', title: t.uploads.menuOffsiteGroup, icon: UploadFilled },
   { key: 'caseManagement', title: t.menu.caseManagement, icon: Folder },
   { key: 'system', title: t.menu.system, icon: Setting },
 ];
@@ -39,7 +41,7 @@ function toMenuItems(routes: RouteRecordRaw[], group: MenuGroup): MenuItem[] {
 
 /** Builds the left menu from the routes, keeping only the items the check allows and non-empty groups. */
 export function buildMenu(canUse: (permission: Permission) => boolean): MenuSection[] {
-  const routes = [...consoleRoutes, ...caseRoutes, ...systemRoutes, ...userRoutes, ...caseAccessRoutes];
+  const routes = [...consoleRoutes, ...caseRoutes, ...systemRoutes, ...userRoutes, ...caseAccessRoutes, ...uploadRoutes];
 
   return groupHeaders
     .map((header) => ({

@@ -3,7 +3,7 @@ import 'vue-router';
 import type { Permission } from '@/utils/permission';
 
 /** Left-menu groups, in the order the manual lists them. */
-export type MenuGroup = 'recordingArea' | 'caseManagement' | 'system';
+export type MenuGroup = 'recordingArea' | 'offsite' | 'caseManagement' | 'system';
 
 declare module 'vue-router' {
   interface RouteMeta {

@@ -1,6 +1,7 @@
 /** Every job type and its payload; each has exactly one handler, checked when the worker starts. */
 export interface JobPayloads {
   archive: { sessionId: number };
+  'offsite-archive': { sessionId: number };
 }
 
 export type JobType = keyof JobPayloads;
@@ -24,4 +25,4 @@ export interface JobHandler<T extends JobType> {
 
 export type AnyJobHandler = { [T in JobType]: JobHandler<T> }[JobType];
 
-export const jobTypes: readonly JobType[] = ['archive'];
+export const jobTypes: readonly JobType[] = ['archive', 'offsite-archive'];

@@ -5,6 +5,7 @@ import type { MediaFileRow } from '../../db/schema.js';
 import { AppError } from '../../lib/errors.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import type { CaseService } from '../cases/case.service.js';
+import { contentTypeOfFileName } from '../documents/document-types.js';
 
 const contentTypes: Record<string, string> = {
   video: 'video/mp4',
@@ -34,6 +35,6 @@ export class MediaService {
     const info = await stat(absolutePath).catch(() => null);
     // A file in the database but not on disk is a storage fault, not a user error: report it as such.
     if (!info || info.size !== Number(row.size)) throw new AppError('INTERNAL', '存储中的文件缺失或大小与登记不符，请联系系统管理员校验存储。');
-    return { file: row, absolutePath, size: info.size, contentType: contentTypes[row.kind] ?? 'application/octet-stream', caseId: row.case_id };
+    return { file: row, absolutePath, size: info.size, contentType: contentTypes[row.kind] ?? contentTypeOfFileName(row.file_name) ?? 'application/octet-stream', caseId: row.case_id };
   }
 }

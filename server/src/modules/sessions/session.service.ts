@@ -128,6 +128,8 @@ export class SessionService {
   async end(user: AuthUser, clientIp: string, sessionId: number, uploadToYibanan: boolean): Promise<{ session: SessionView; isRoomPc: boolean }> {
     const row = await this.getControllable(user, sessionId);
     if (row.state !== 'recording') throw new AppError('SESSION_NOT_ACTIVE');
+    // Off-site sessions end with their uploads checked and their own archive job, on their own page.
+    if (row.kind === 'off-site') throw new AppError('OFFSITE_END_ELSEWHERE');
 
     const endedAt = nowIso();
     const updated = await this.db.kysely.transaction().execute(async (trx) => {
