@@ -147,6 +147,11 @@ async function insertTransferCase(): Promise<number> {
   return row.id;
 }
 
+/** Puts the off-site session back to recording: other rows end every recording session. */
+async function reopenOffsiteSession(): Promise<void> {
+  await t.app.services.db.kysely.updateTable('recording_sessions').set({ state: 'recording' }).where('id', '=', context.offsiteSessionId).execute();
+}
+
 async function insertOffsiteUpload(): Promise<number> {
   const handler = await t.app.services.db.kysely.selectFrom('users').select('id').where('username', '=', 'zhangming').executeTakeFirstOrThrow();
   context.counter += 1;
@@ -412,6 +417,7 @@ const routeCases: RouteCase[] = [
     route: '/api/offsite-sessions/:id/uploads/:uploadId',
     url: (c) => `/api/offsite-sessions/${c.offsiteSessionId}/uploads/${c.offsiteUploadId}`,
     prepare: async (c) => {
+      await reopenOffsiteSession();
       c.offsiteUploadId = await insertOffsiteUpload();
     },
     // System admins may act on any open session, as they may end room sessions.
@@ -421,6 +427,7 @@ const routeCases: RouteCase[] = [
     method: 'POST',
     route: '/api/offsite-sessions/:id/end',
     url: (c) => `/api/offsite-sessions/${c.offsiteSessionId}/end`,
+    prepare: reopenOffsiteSession,
     // Permission passes for the handler, who is then told to upload a video first.
     expected: all(404, { handler: 409, sysadmin: 409, admin: 409 }),
   },
