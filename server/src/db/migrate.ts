@@ -1,9 +1,11 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.js';
 import * as initial from './migrations/0001-initial.js';
+import * as auditChain from './migrations/0003-audit-chain.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0003-audit-chain': auditChain,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

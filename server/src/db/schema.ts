@@ -146,6 +146,20 @@ export interface AuditEventTable {
   target_id: string | null;
   result: string;
   details: string | null;
+  /** Position in the hash chain, 1 for the first row. */
+  seq: number | null;
+  /** The acting user's role codes at the time, comma-separated. */
+  role: string | null;
+  prev_hash: string | null;
+  /** SHA-256 of the row's canonical content, see modules/audit/audit-chain.ts. */
+  hash: string | null;
+}
+
+/** Single row (id 1): how many rows the audit chain has and the newest row's hash. */
+export interface AuditChainHeadTable {
+  id: number;
+  count: number;
+  last_hash: string;
 }
 
 export interface Database {
@@ -159,6 +173,7 @@ export interface Database {
   media_files: MediaFileTable;
   jobs: JobTable;
   audit_events: AuditEventTable;
+  audit_chain_head: AuditChainHeadTable;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -15,6 +15,7 @@ export const demoUsers: DemoUser[] = [
   { username: 'admin', password: 'Admin@2026', displayName: '系统管理员', roles: 'sysadmin,secadmin', department: '办公室' },
   { username: 'zhangming', password: 'Tonglu@2026', displayName: '张明', roles: 'officer', department: '第一检察部' },
   { username: 'lihua', password: 'Tonglu@2026', displayName: '李华', roles: 'officer', department: '第二检察部' },
+  { username: 'shenji', password: 'Tonglu@2026', displayName: '王审计', roles: 'auditor', department: '办公室' },
 ];
 
 export interface DemoRoom {
