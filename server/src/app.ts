@@ -11,6 +11,7 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError, errorCatalogue } from './lib/errors.js';
 import { describeValidationError } from './lib/validation-messages.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes, SESSION_COOKIE } from './modules/auth/auth.routes.js';
 import { caseRoutes } from './modules/cases/case.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
@@ -68,6 +69,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(sessionRoutes);
   await app.register(mediaRoutes);
   await app.register(liveRoutes);
+  await app.register(auditRoutes);
 
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: 'index.html' });
