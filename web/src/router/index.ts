@@ -5,6 +5,7 @@ import { describeError } from '@/api/client';
 import { t } from '@/locales';
 import { useAuthStore } from '@/stores/auth';
 
+import { auditRoutes } from './modules/audit';
 import { caseRoutes } from './modules/cases';
 import { consoleRoutes } from './modules/console';
 import { systemRoutes } from './modules/system';
@@ -27,6 +28,7 @@ export const router = createRouter({
         ...consoleRoutes,
         ...caseRoutes,
         ...systemRoutes,
+        ...auditRoutes,
         {
           path: 'forbidden',
           name: 'forbidden',

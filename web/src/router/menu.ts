@@ -5,6 +5,7 @@ import type { RouteRecordRaw } from 'vue-router';
 import { t } from '@/locales';
 import type { Permission } from '@/utils/permission';
 
+import { auditRoutes } from './modules/audit';
 import { caseRoutes } from './modules/cases';
 import { consoleRoutes } from './modules/console';
 import { systemRoutes } from './modules/system';
@@ -37,7 +38,7 @@ function toMenuItems(routes: RouteRecordRaw[], group: MenuGroup): MenuItem[] {
 
 /** Builds the left menu from the routes, keeping only the items the check allows and non-empty groups. */
 export function buildMenu(canUse: (permission: Permission) => boolean): MenuSection[] {
-  const routes = [...consoleRoutes, ...caseRoutes, ...systemRoutes];
+  const routes = [...consoleRoutes, ...caseRoutes, ...systemRoutes, ...auditRoutes];
 
   return groupHeaders
     .map((header) => ({

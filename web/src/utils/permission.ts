@@ -5,13 +5,14 @@ export type Permission =
   | 'case:record:start'
   | 'case:recording:view'
   | 'case:self-built:create'
-  | 'system:room:manage';
+  | 'system:room:manage'
+  | 'system:audit:view';
 
 const rolePermissions: Record<RoleCode, readonly Permission[]> = {
   officer: ['case:record:start', 'case:recording:view', 'case:self-built:create'],
   sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage'],
   secadmin: ['case:recording:view'],
-  auditor: ['case:recording:view'],
+  auditor: ['case:recording:view', 'system:audit:view'],
 };
 
 /** Returns whether any of the roles grants the permission. */

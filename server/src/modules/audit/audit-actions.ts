@@ -39,7 +39,7 @@ export const auditActionLabels: Record<string, string> = {
 
 export const auditResultLabels: Record<string, string> = { success: '成功', failure: '失败' };
 
-const roleLabels: Record<string, string> = { officer: '办案人员', sysadmin: '系统管理员', secadmin: '安全管理员', auditor: '审计管理员' };
+const roleLabels: Record<string, string> = { officer: '办案人员', sysadmin: '系统管理员', secadmin: '安全管理员', auditor: '安全审计员' };
 
 export function labelAction(action: string): string {
   return auditActionLabels[action] ?? action;
