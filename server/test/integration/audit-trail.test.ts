@@ -84,6 +84,14 @@ describe('audit events', () => {
     expect((await latestEvent('session.list.view'))?.username).toBe('zhangming');
   });
 
+  it('appends inside a caller transaction', async () => {
+    await db().transaction().execute(async (trx) => {
+      await t.app.services.audit.record({ userId: null, username: 'system', clientIp: null, action: 'test.in-transaction', result: 'success' }, trx);
+    });
+    expect((await latestEvent('test.in-transaction'))?.seq).toBeGreaterThan(0);
+    expect((await verifyApi()).ok).toBe(true);
+  });
+
   it('keeps record() calls without role working', async () => {
     await t.app.services.audit.record({ userId: null, username: 'system', clientIp: null, action: 'test.event', result: 'success' });
     const event = await latestEvent('test.event');

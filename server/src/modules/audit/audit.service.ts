@@ -28,8 +28,12 @@ const VERIFY_BATCH_SIZE = 1000;
 export class AuditService {
   constructor(private readonly db: Db) {}
 
-  async record(entry: AuditEntry): Promise<void> {
-    const role = entry.role !== undefined ? entry.role : await this.lookUpRoles(entry.userId);
+  /**
+   * Appends one event to the chain. Inside another transaction, pass it as `trx`: on SQLite the single
+   * connection is busy until that transaction ends, so a separate append from inside it would wait forever.
+   */
+  async record(entry: AuditEntry, trx?: Transaction<Database>): Promise<void> {
+    const role = entry.role !== undefined ? entry.role : await this.lookUpRoles(entry.userId, trx);
     const fields = {
       at: nowIso(),
       user_id: entry.userId,
@@ -43,13 +47,15 @@ export class AuditService {
       details: entry.details ? JSON.stringify(entry.details) : null,
     };
 
-    await this.db.kysely.transaction().execute(async (trx) => {
-      const head = await this.lockHead(trx);
+    const append = async (transaction: Transaction<Database>) => {
+      const head = await this.lockHead(transaction);
       const seq = head.count + 1;
       const hash = hashAuditRow({ ...fields, seq, prev_hash: head.last_hash });
-      await trx.insertInto('audit_events').values({ ...fields, seq, prev_hash: head.last_hash, hash }).execute();
-      await trx.updateTable('audit_chain_head').set({ count: seq, last_hash: hash }).where('id', '=', 1).execute();
-    });
+      await transaction.insertInto('audit_events').values({ ...fields, seq, prev_hash: head.last_hash, hash }).execute();
+      await transaction.updateTable('audit_chain_head').set({ count: seq, last_hash: hash }).where('id', '=', 1).execute();
+    };
+    if (trx) await append(trx);
+    else await this.db.kysely.transaction().execute(append);
   }
 
   /** Recomputes every row's hash in chain order and compares the end with the chain head. */
@@ -82,14 +88,15 @@ export class AuditService {
     return result;
   }
 
-  private async lookUpRoles(userId: number | null): Promise<string | null> {
+  private async lookUpRoles(userId: number | null, trx?: Transaction<Database>): Promise<string | null> {
     if (userId === null) return null;
-    const user = await this.db.kysely.selectFrom('users').select('roles').where('id', '=', userId).executeTakeFirst();
+    const user = await (trx ?? this.db.kysely)
+      .selectFrom('users').select('roles').where('id', '=', userId).executeTakeFirst();
     return user?.roles ?? null;
   }
 
-  private async lockHead(trx: Transaction<Database>): Promise<{ count: number; last_hash: string }> {
-    const query = trx.selectFrom('audit_chain_head').select(['count', 'last_hash']).where('id', '=', 1);
+  private async lockHead(transaction: Transaction<Database>): Promise<{ count: number; last_hash: string }> {
+    const query = transaction.selectFrom('audit_chain_head').select(['count', 'last_hash']).where('id', '=', 1);
     const head = this.db.dialect === 'postgres' ? await query.forUpdate().executeTakeFirst() : await query.executeTakeFirst();
     // The migration creates the head. Recreating it here would hide deleted rows at the end of the
     // chain, so a missing head stops every append until an administrator restores it.
