@@ -79,6 +79,7 @@ describe('安全审计 in Chromium', () => {
     expect(rowText).toContain('lihua');
     expect(rowText).toContain('登录');
     expect(rowText).toContain('失败');
+    expect(rowText).toContain('原因：用户名或密码错误');
     await page.screenshot({ path: `${process.env.E2E_SCREENSHOT_DIR ?? stack.dataDir}/audit.png` });
 
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-export-csv').click()]);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
 import { describeVerification } from '../modules/audit/audit-chain.js';
@@ -9,6 +10,13 @@ import { AuditService } from '../modules/audit/audit.service.js';
  */
 async function main(): Promise<number> {
   const config = loadConfig();
+  // Opening a missing SQLite file would create an empty database there, so a wrong path fails here instead.
+  const sqliteFile = config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl.slice('sqlite:'.length) : null;
+  if (sqliteFile && sqliteFile !== ':memory:' && !existsSync(sqliteFile)) {
+    console.error(`audit-verify failed: database file ${sqliteFile} not found. Set TONGLU_DATABASE_URL or TONGLU_DATA_DIR to the server's values`);
+    return 2;
+  }
+
   const db = openDatabase(config.databaseUrl);
   try {
     const result = await new AuditService(db).verify();
