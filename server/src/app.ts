@@ -14,6 +14,7 @@ import { describeValidationError } from './lib/validation-messages.js';
 import { addSessionHooks } from './modules/auth/auth.hooks.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { hasRole, type Role } from './modules/auth/auth.types.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
 import { caseRoutes } from './modules/cases/case.routes.js';
 import { caseAccessRoutes } from './modules/cases/case-access.routes.js';
 import { caseAdminRoutes } from './modules/case-admin/case-admin.routes.js';
@@ -112,6 +113,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(documentRoutes);
   await app.register(dossierRoutes);
   await app.register(offsiteRoutes);
+  await app.register(auditRoutes);
 
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: 'index.html' });

@@ -2,12 +2,14 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.js';
 import * as initial from './migrations/0001-initial.js';
 import * as accounts from './migrations/0002-accounts.js';
+import * as auditChain from './migrations/0003-audit-chain.js';
 import * as caseGrants from './migrations/0004-case-grants.js';
 import * as documents from './migrations/0005-documents.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-accounts': accounts,
+  '0003-audit-chain': auditChain,
   '0004-case-grants': caseGrants,
   '0005-documents': documents,
 };

@@ -166,6 +166,20 @@ export interface AuditEventTable {
   target_id: string | null;
   result: string;
   details: string | null;
+  /** Position in the hash chain, 1 for the first row. */
+  seq: number | null;
+  /** The acting user's role codes at the time, comma-separated. */
+  role: string | null;
+  prev_hash: string | null;
+  /** SHA-256 of the row's canonical content, see modules/audit/audit-chain.ts. */
+  hash: string | null;
+}
+
+/** Single row (id 1): how many rows the audit chain has and the newest row's hash. */
+export interface AuditChainHeadTable {
+  id: number;
+  count: number;
+  last_hash: string;
 }
 
 export interface CaseGrantTable {
@@ -244,6 +258,7 @@ export interface Database {
   dossier_files: DossierFileTable;
   offsite_uploads: OffsiteUploadTable;
   case_documents: CaseDocumentTable;
+  audit_chain_head: AuditChainHeadTable;
 }
 
 export type UserRow = Selectable<UserTable>;

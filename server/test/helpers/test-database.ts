@@ -23,6 +23,13 @@ export async function createTestDatabase(dataDir: string): Promise<{ url: string
     drop: async () => {
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
+      // pg-pool 3.14.0's end() resolves before its sockets have closed (_pulseQueue). Dropping WITH (FORCE) then terminates those
+      // backends, and the closing clients raise an unhandled 'error', so wait up to 5 s for them to go.
+      for (let attempt = 0; attempt < 50; attempt += 1) {
+        const { rows } = await client.query<{ count: number }>('select count(*)::int as count from pg_stat_activity where datname = $1', [name]);
+        if (rows[0]?.count === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       await client.query(`drop database if exists ${name} with (force)`);
       await client.end();
     },

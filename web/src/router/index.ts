@@ -5,6 +5,7 @@ import { describeError } from '@/api/client';
 import { t } from '@/locales';
 import { useAuthStore } from '@/stores/auth';
 
+import { auditRoutes } from './modules/audit';
 import { caseRoutes } from './modules/cases';
 import { caseAccessRoutes } from './modules/case-access';
 import { consoleRoutes } from './modules/console';
@@ -39,6 +40,7 @@ export const router = createRouter({
         ...userRoutes,
         ...caseAccessRoutes,
         ...uploadRoutes,
+        ...auditRoutes,
         {
           path: 'forbidden',
           name: 'forbidden',

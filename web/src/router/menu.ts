@@ -6,6 +6,7 @@ import { t } from '@/locales';
 import type { Permission } from '@/utils/permission';
 
 import { caseAccessRoutes } from './modules/case-access';
+import { auditRoutes } from './modules/audit';
 import { caseRoutes } from './modules/cases';
 import { consoleRoutes } from './modules/console';
 import { systemRoutes } from './modules/system';
@@ -41,7 +42,7 @@ function toMenuItems(routes: RouteRecordRaw[], group: MenuGroup): MenuItem[] {
 
 /** Builds the left menu from the routes, keeping only the items the check allows and non-empty groups. */
 export function buildMenu(canUse: (permission: Permission) => boolean): MenuSection[] {
-  const routes = [...consoleRoutes, ...caseRoutes, ...systemRoutes, ...userRoutes, ...caseAccessRoutes, ...uploadRoutes];
+  const routes = [...consoleRoutes, ...caseRoutes, ...systemRoutes, ...userRoutes, ...caseAccessRoutes, ...uploadRoutes, ...auditRoutes];
 
   return groupHeaders
     .map((header) => ({

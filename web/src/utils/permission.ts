@@ -8,13 +8,14 @@ export type Permission =
   | 'system:room:manage'
   | 'system:user:manage'
   | 'case:grant'
-  | 'case:admin';
+  | 'case:admin'
+  | 'system:audit:view';
 
 const rolePermissions: Record<RoleCode, readonly Permission[]> = {
   officer: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'case:grant'],
   sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage', 'system:user:manage', 'case:admin'],
   secadmin: ['case:recording:view', 'system:user:manage'],
-  auditor: ['case:recording:view'],
+  auditor: ['case:recording:view', 'system:audit:view'],
 };
 
 /** Returns whether any of the roles grants the permission. */

@@ -67,7 +67,9 @@ export async function caseRoutes(app: AppInstance): Promise<void> {
 
   app.get('/api/cases/:id', { schema: { params: IdParams } }, async (request) => {
     const user = requireUser(request);
-    return cases.getDetail(user, request.params.id);
+    const detail = await cases.getDetail(user, request.params.id);
+    await app.services.audit.record({ userId: user.id, username: user.username, clientIp: request.ip, action: 'case.view', targetType: 'case', targetId: request.params.id, result: 'success' });
+    return detail;
   });
 
   const caseLabels = { name: '案件名称', caseNumber: '部门受案号' };

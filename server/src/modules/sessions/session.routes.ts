@@ -55,6 +55,9 @@ export async function sessionRoutes(app: AppInstance): Promise<void> {
 
   app.get('/api/cases/:id/sessions', { schema: { params: IdParams } }, async (request) => {
     const user = requireUser(request);
-    return sessions.listForCase(user, request.params.id);
+    const list = await sessions.listForCase(user, request.params.id);
+    // The list carries every file's details and hashes, so opening it counts as viewing the recordings.
+    await app.services.audit.record({ userId: user.id, username: user.username, clientIp: request.ip, action: 'session.list.view', targetType: 'case', targetId: request.params.id, result: 'success' });
+    return list;
   });
 }
