@@ -15,6 +15,8 @@ export interface TestApp {
   config: AppConfig;
   close: () => Promise<void>;
   /** Logs in through the API and returns the cookie header value. */
+  /** The CSRF header for a cookie from `login`, for requests sent over real HTTP instead of inject. */
+  csrfHeaders: (cookie: string) => Record<string, string>;
   /** Logs in from `remoteAddress` (default 127.0.0.1, the demo room's PC). */
   login: (username: string, password?: string, remoteAddress?: string) => Promise<string>;
 }
@@ -69,6 +71,10 @@ export async function createTestApp(overrides: Partial<AppConfig> = {}, room: De
       await app.close();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+    csrfHeaders: (cookie) => {
+      const token = csrfTokens.get(cookie);
+      return token ? { 'x-tonglu-csrf': token } : {};
     },
     login: async (username, password, remoteAddress) => {
       const response = await app.inject({

@@ -40,14 +40,14 @@ function encodeMetadata(metadata: Record<string, string>): string {
 async function createUpload(sessionId: number, fileName: string, size: number, cookie = officer): Promise<Response> {
   return fetch(`${baseUrl}/api/uploads`, {
     method: 'POST',
-    headers: { cookie, 'Tus-Resumable': '1.0.0', 'Upload-Length': String(size), 'Upload-Metadata': encodeMetadata({ sessionId: String(sessionId), filename: fileName }) },
+    headers: { cookie, ...t.csrfHeaders(cookie), 'Tus-Resumable': '1.0.0', 'Upload-Length': String(size), 'Upload-Metadata': encodeMetadata({ sessionId: String(sessionId), filename: fileName }) },
   });
 }
 
 async function patchUpload(location: string, offset: number, bytes: Buffer, cookie = officer): Promise<Response> {
   return fetch(`${baseUrl}${location}`, {
     method: 'PATCH',
-    headers: { cookie, 'Tus-Resumable': '1.0.0', 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
+    headers: { cookie, ...t.csrfHeaders(cookie), 'Tus-Resumable': '1.0.0', 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
     body: new Uint8Array(bytes),
   });
 }

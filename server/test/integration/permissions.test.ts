@@ -431,6 +431,12 @@ const routeCases: RouteCase[] = [
     // Permission passes for the handler, who is then told to upload a video first.
     expected: all(404, { handler: 409, sysadmin: 409, admin: 409 }),
   },
+  // audit trail (安全审计) and per-case access history
+  { method: 'GET', route: '/api/audit/actions', url: () => '/api/audit/actions', expected: all(403, { auditor: 200 }) },
+  { method: 'GET', route: '/api/audit/events', url: () => '/api/audit/events', expected: all(403, { auditor: 200 }) },
+  { method: 'GET', route: '/api/audit/export', url: () => '/api/audit/export?format=csv', expected: all(403, { auditor: 200 }) },
+  { method: 'POST', route: '/api/audit/verify', url: () => '/api/audit/verify', expected: all(403, { auditor: 200 }) },
+  { method: 'GET', route: '/api/cases/:id/file-access', url: (c) => `/api/cases/${c.caseId}/file-access`, expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }) },
 ];
 
 const passwords: Record<Exclude<Caller, 'anonymous'>, [string, string]> = {
