@@ -126,7 +126,11 @@ describe('case access in Chromium', () => {
     const page = await openAs('zhangming');
     const theftId = await caseIdOf(page, '王某某盗窃案');
     const detail = (await (await page.request.get(`${stack.baseUrl}/api/cases/${theftId}`)).json()) as { suspects: { id: number }[] };
-    const started = await page.request.post(`${stack.baseUrl}/api/sessions`, { data: { caseId: theftId, suspectId: detail.suspects[0]?.id } });
+    const { csrfToken } = (await (await page.request.get(`${stack.baseUrl}/api/auth/me`)).json()) as { csrfToken: string };
+    const started = await page.request.post(`${stack.baseUrl}/api/sessions`, {
+      data: { caseId: theftId, suspectId: detail.suspects[0]?.id },
+      headers: { 'X-Tonglu-CSRF': csrfToken },
+    });
     expect(started.status()).toBe(201);
     const session = (await started.json()) as { id: number };
 

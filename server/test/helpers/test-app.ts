@@ -72,7 +72,7 @@ export async function createTestApp(overrides: Partial<AppConfig> = {}, room: De
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
-    csrfHeaders: (cookie) => {
+    csrfHeaders: (cookie): Record<string, string> => {
       const token = csrfTokens.get(cookie);
       return token ? { 'x-tonglu-csrf': token } : {};
     },

@@ -64,7 +64,8 @@ describe('video backfill', () => {
     expect(response.statusCode, response.body).toBe(201);
     const created = response.json() as SessionJson;
     expect(created.kind).toBe('backfill');
-    expect(created.state).toBe('ended');
+    // The archive job may already have started by the time the response is built.
+    expect(['ended', 'fetching']).toContain(created.state);
     expect(created.backfillReason).toBe('房间电脑故障，未能开始办案');
 
     const officer = await t.login('zhangming');

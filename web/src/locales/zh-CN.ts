@@ -536,6 +536,9 @@ export const zhCN = {
     } as Record<string, string>,
     detailValues: {
       'invalid credentials': '用户名或密码错误',
+      'invalid password': '用户名或密码错误',
+      'unknown user': '用户名不存在',
+      locked: '账号已锁定',
       disabled: '账号已停用',
       user: '用户主动退出',
       'session ended on room PC': '在房间电脑上结束办案',
