@@ -266,4 +266,24 @@ describe('非办案区同录', () => {
     expect(download.statusCode).toBe(200);
     expect(download.headers['content-type']).toBe('video/mp4');
   });
+  it('retries a failed off-site archive with its own job', async () => {
+    const db = t.app.services.db.kysely;
+    const started = await startOffsite({ caseId, suspectId, startedAt: '2026-01-02T01:00:00Z', endedAt: '2026-01-02T02:00:00Z' });
+    expect(started.statusCode, started.body).toBe(201);
+    const sessionId = started.json().id as number;
+    await db.updateTable('recording_sessions').set({ state: 'failed', failure_reason: 'test' }).where('id', '=', sessionId).execute();
+    const now = new Date().toISOString();
+    await db
+      .insertInto('jobs')
+      .values({ type: 'offsite-archive', dedupe_key: `offsite-archive:${sessionId}`, payload: JSON.stringify({ sessionId }), state: 'failed', run_after: now, attempts: 2, max_attempts: 2, created_at: now, updated_at: now })
+      .execute();
+
+    const retried = await t.app.inject({ method: 'POST', url: `/api/sessions/${sessionId}/retry`, headers: { cookie: officer } });
+    expect(retried.statusCode, retried.body).toBe(200);
+    const job = await db.selectFrom('jobs').select(['state', 'attempts']).where('dedupe_key', '=', `offsite-archive:${sessionId}`).executeTakeFirstOrThrow();
+    // The worker may already have claimed it again; either way the job is alive with fresh attempts.
+    expect(['queued', 'running', 'done']).toContain(job.state);
+    expect(job.attempts).toBeLessThanOrEqual(1);
+    expect(await db.selectFrom('jobs').select('id').where('dedupe_key', '=', `archive:${sessionId}`).executeTakeFirst()).toBeUndefined();
+  });
 });

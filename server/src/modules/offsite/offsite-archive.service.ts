@@ -192,7 +192,6 @@ export class OffsiteArchiveService implements JobHandler<'offsite-archive'> {
     }
   }
 
-  // NOTE: SessionService.retry requeues only `archive:<id>` jobs, so 重试 does not yet restart a failed off-site archive.
   async onGiveUp(payload: { sessionId: number }, error: unknown): Promise<void> {
     await this.setState(payload.sessionId, 'failed', `${describeArchiveFailure(error)} 自动重试已用完，请排除故障后点击“重试”。`, undefined);
   }

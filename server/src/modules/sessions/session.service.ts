@@ -211,7 +211,9 @@ export class SessionService {
     const now = nowIso();
     await this.db.kysely.transaction().execute(async (trx) => {
       await trx.updateTable('recording_sessions').set({ state: 'ended', failure_reason: null, updated_at: now }).where('id', '=', sessionId).execute();
-      await new JobRepository({ kysely: trx, dialect: this.db.dialect }).requeue(`archive:${sessionId}`, now);
+      // Off-site sessions are archived by their own job type, which has its own key.
+      const jobKey = row.kind === 'off-site' ? `offsite-archive:${sessionId}` : `archive:${sessionId}`;
+      await new JobRepository({ kysely: trx, dialect: this.db.dialect }).requeue(jobKey, now);
     });
     this.onJobQueued();
     await this.audit.record({ userId: user.id, username: user.username, clientIp, action: 'session.archive.retry', targetType: 'session', targetId: sessionId, result: 'success' });
