@@ -117,6 +117,7 @@ export const zhCN = {
     end: '结束办案',
     endTitle: '结束办案',
     endText: '确定结束本次办案吗？结束后系统自动退出，回到登录界面。',
+    endTextRemote: '确定结束本次办案吗？结束后办案房间的电脑将自动退出登录，本机不受影响。',
     uploadToYibanan: '本次办案录像上传易办案',
     uploadHint: (minutes: string) => `取消勾选则本次办案的录音录像资料不会上传到易办案。录像将在结束后约 ${minutes} 自动归档。`,
     ended: '本次办案已结束，请重新登录',
