@@ -70,10 +70,12 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     loginMaxFailures: config.loginMaxFailures,
     lockoutMinutes: config.lockoutMinutes,
   });
+
   const caseRepository = new CaseRepository(db);
   const caseGrantRepository = new CaseGrantRepository(db);
   const cases = new CaseService(caseRepository, config.courtShortName, new CaseAccessService(caseGrantRepository));
   const rooms = new RoomService(new RoomRepository(db), secrets, createNvrAdapter);
+
   const sessionRepository = new SessionRepository(db);
   const jobs = new JobRepository(db);
   const archive = new ArchiveService(
@@ -92,6 +94,7 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     { pollMs: 1000, leaseSeconds: config.jobLeaseSeconds, concurrency: 2, retryBaseSeconds: config.archiveRetryBaseSeconds },
     log.child({ module: 'worker' }),
   );
+
   const sessions = new SessionService(
     db,
     sessionRepository,
@@ -105,6 +108,7 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   );
   const media = new MediaService(db, cases, storage);
   const live = new LiveService(rooms, config.ffmpegPath, 10, log.child({ module: 'live' }));
+
   const users = new UserService(new UserRepository(db), audit, {
     defaultPassword: config.defaultPassword,
     separationOfDuties: config.separationOfDuties,
@@ -121,9 +125,11 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     () => worker.wake(),
     log.child({ module: 'case-admin' }),
   );
+
   const documents = new DocumentService(db, sessions, cases, storage, audit, config.documentMaxBytes);
   const dossier = new DossierService(db, cases, storage);
   const offsite = new OffsiteService(db, sessions, caseRepository, cases, audit, { archiveMaxAttempts: config.archiveMaxAttempts }, () => worker.wake());
   const tusUploads = new TusUploads(tusDirectory, offsite, audit, config.ffprobePath, config.videoMaxBytes, log.child({ module: 'tus' }));
+
   return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, users, caseGrants, recordedCases, caseAdmin, documents, dossier, offsite, tusUploads };
 }

@@ -114,7 +114,7 @@ export interface RecordingSessionTable {
   archive_attempts: number;
   created_at: string;
   updated_at: string;
-  /** Why an admin backfilled this session (kind 'backfill'); null for other kinds. */
+  /** Reason an admin gave for backfilling this session (kind 'backfill'), or null for other kinds. */
   backfill_reason: Generated<string | null>;
 }
 

@@ -1,6 +1,6 @@
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 
-/** Chinese names of request fields, used to turn schema errors into messages that say what to fix. */
+/** Chinese names of request fields, used to turn schema errors into messages that name what to fix. */
 const fieldLabels: Record<string, string> = {
   username: '用户名',
   password: '密码',

@@ -428,7 +428,7 @@ const routeCases: RouteCase[] = [
     route: '/api/offsite-sessions/:id/end',
     url: (c) => `/api/offsite-sessions/${c.offsiteSessionId}/end`,
     prepare: reopenOffsiteSession,
-    // Permission passes for the handler, who is then told to upload a video first.
+    // Permission passes for the handler, who then gets the message to upload a video first.
     expected: all(404, { handler: 409, sysadmin: 409, admin: 409 }),
   },
   // audit trail (安全审计) and per-case access history

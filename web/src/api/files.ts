@@ -13,7 +13,7 @@ export interface MediaFile {
   createdAt: string;
 }
 
-/** URL of the file's bytes. The server answers Range requests, so a `<video>` can seek in it. */
+/** URL of the file's bytes. The server supports Range requests, so a `<video>` can seek in it. */
 export function getFileContentUrl(id: number): string {
   return `/api/files/${id}/content`;
 }

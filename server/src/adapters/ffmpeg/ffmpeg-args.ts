@@ -47,7 +47,7 @@ export function buildRemuxArgs(input: RemuxInput, outputPath: string): string[] 
 /**
  * Builds the arguments of the live view: RTSP in, fragmented MP4 on stdout for Media Source Extensions.
  * NOTE: ffmpeg takes RTSP credentials only inside the URL, so local users of the server host can read them in the
- * process list while a live view or an RTSP fallback runs; logs and errors are redacted.
+ * process list while a live view or an RTSP fallback runs. Logs and errors are redacted.
  */
 export function buildLiveArgs(rtspUrl: string, timeoutSeconds: number): string[] {
   return [

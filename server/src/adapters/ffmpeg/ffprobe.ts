@@ -46,7 +46,7 @@ export interface TimelineScan {
   packetCount: number;
   firstPts: number;
   lastPts: number;
-  /** Longest distance between two keyframes, in seconds. */
+  /** Maximum distance between two keyframes, in seconds. */
   maxKeyframeInterval: number;
   /** Jumps in the timestamps longer than the threshold, as offsets from the start of the file. */
   gaps: { fromSeconds: number; toSeconds: number }[];

@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /**
- * Where files live under the data folder. Archived sessions are never modified after the move into place;
+ * Layout of files under the data folder. Archived sessions are never modified after the move into place;
  * work folders are scratch space that a job clears when it starts again.
  */
 export class StorageLayout {

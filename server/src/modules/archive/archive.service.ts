@@ -261,8 +261,8 @@ export class ArchiveService implements JobHandler<'archive'> {
     const frameSeconds = info.video.frameRate > 0 ? 1 / info.video.frameRate : 0.04;
     const timeline = await scanTimeline(this.settings.ffprobePath, videoPath, Math.max(1.5, frameSeconds * 10), signal);
 
-    // The NVR's own list of recordings gives exact holes, which the container's timestamps may hide or blur;
-    // timestamp jumps are the fallback for vendors without such a list.
+    // The NVR's own list of recordings gives exact holes, which the container's timestamps may hide or blur.
+    // Timestamp jumps are the fallback for vendors without such a list.
     const gaps: { from: string; to: string }[] = [];
     if (adapter.listRecordings) {
       const recordings = await adapter.listRecordings(connection, range.from, range.to, signal);

@@ -48,7 +48,7 @@ function likePattern(text: string): string {
 
 type CaseScope = ExpressionBuilder<Database, 'cases' | 'users'>;
 
-/** 同录案件列表: cases a user handles, holds a grant on, or has operated a session of, with search and sorting. */
+/** 同录案件列表: cases a user handles, has a grant on, or has operated a session of, with search and sorting. */
 export class RecordedCaseRepository {
   constructor(private readonly db: Db) {}
 

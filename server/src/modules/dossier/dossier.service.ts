@@ -38,7 +38,7 @@ export interface NewDossierFile {
 /** Dossier files carry no per-upload limit of their own; this only stops a runaway source from filling the disk. */
 const MAX_DOSSIER_FILE_BYTES = 4 * 1024 * 1024 * 1024;
 
-/** 电子卷宗: the case's dossier files, stored and hashed like other files, visible to whoever may see the case. */
+/** 电子卷宗: the case's dossier files, stored and hashed like other files, visible to every user who may see the case. */
 export class DossierService {
   constructor(
     private readonly db: Db,

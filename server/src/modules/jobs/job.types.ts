@@ -6,7 +6,7 @@ export interface JobPayloads {
 
 export type JobType = keyof JobPayloads;
 
-/** What a handler reports for an expected outcome; a thrown error means "retry later". */
+/** Outcome a handler reports when things went as expected. A thrown error means "retry later". */
 export type JobOutcome = 'done' | 'skipped';
 
 export interface JobContext {

@@ -89,7 +89,7 @@ export class RoomService {
     return view;
   }
 
-  /** The enabled room whose 房间IP is the caller's address: the caller is that room's PC. */
+  /** Finds the enabled room whose 房间IP is the caller's address, which makes the caller that room's PC. */
   async findConsoleRoom(clientIp: string): Promise<RoomRow | null> {
     const row = await this.rooms.findByPcIp(normalizeIp(clientIp));
     return row && row.enabled === 1 ? row : null;
@@ -144,7 +144,7 @@ export class RoomService {
     let password = input.password ?? '';
     if (!password && roomId !== null) {
       const saved = await this.get(roomId);
-      // The stored password goes only to the saved device, so nobody can read it by pointing a test at another host.
+      // The stored password goes only to the saved device, so a test against another host cannot reveal it.
       const isSavedDevice =
         saved.vendor === input.vendor &&
         saved.nvr_host === input.nvrHost.trim() &&

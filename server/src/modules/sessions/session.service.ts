@@ -246,8 +246,8 @@ export class SessionService {
   }
 
   /**
-   * Live view: admins; the operator, handler or grantees of the room's active session; and, while the room is idle,
-   * its own PC (to check the picture before starting).
+   * Checks who may watch a room live. Admins and the operator, handler or grantees of the room's active session may.
+   * While the room is idle its own PC may too, to check the picture before starting.
    */
   async canWatchRoom(user: AuthUser, clientIp: string, roomId: number): Promise<boolean> {
     if (isCaseAdmin(user)) return true;
