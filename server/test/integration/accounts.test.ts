@@ -154,6 +154,12 @@ describe('login rate limit', () => {
       expect(blocked.statusCode).toBe(429);
       expect(blocked.json()).toEqual({ code: 'LOGIN_RATE_LIMITED', message: '登录尝试过于频繁，请一分钟后再试。' });
       expect((await attempt('127.0.0.31')).statusCode).toBe(401);
+      await expect
+        .poll(async () => {
+          const rows = await limited.app.services.db.kysely.selectFrom('audit_events').select(['client_ip', 'username', 'details']).where('action', '=', 'auth.login').execute();
+          return rows.filter((row) => row.details?.includes('rate_limited')).map((row) => `${row.client_ip} ${row.username}`);
+        })
+        .toEqual(['127.0.0.30 lihua']);
     } finally {
       await limited.close();
     }

@@ -39,6 +39,14 @@ export async function authRoutes(app: AppInstance): Promise<void> {
           max: config.loginRateLimitPerMinute,
           timeWindow: 60_000,
           keyGenerator: (request) => request.ip,
+          // After validation, so the refused attempt can be audited with the user name it tried.
+          hook: 'preHandler',
+          onExceeded: (request) => {
+            const body = request.body as { username?: string } | undefined;
+            auth.recordRateLimitedLogin((body?.username ?? '').trim().slice(0, 64), request.ip).catch((error: unknown) => {
+              request.log.error({ err: error }, 'could not audit a rate-limited login');
+            });
+          },
           errorResponseBuilder: () => new AppError('LOGIN_RATE_LIMITED'),
         },
       },

@@ -40,6 +40,12 @@ export class AuthService {
     private readonly policy: AccountPolicy,
   ) {}
 
+  /** Records a login refused by the per-IP rate limit, so bursts of guessing show in 安全审计. */
+  async recordRateLimitedLogin(username: string, clientIp: string): Promise<void> {
+    const row = await this.db.kysely.selectFrom('users').select(['id']).where('username', '=', username).executeTakeFirst();
+    await this.audit.record({ userId: row?.id ?? null, username, clientIp, action: 'auth.login', result: 'failure', details: { reason: 'rate_limited' } });
+  }
+
   async login(username: string, password: string, clientIp: string): Promise<{ token: string; csrfToken: string; user: AuthUser }> {
     const row = await this.db.kysely.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
     const failure = (userId: number | null, reason: string) =>
