@@ -123,8 +123,15 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     return reply.code(404).send({ code: 'NOT_FOUND', message: errorCatalogue.NOT_FOUND.message });
   });
 
-  if (config.runWorker) app.addHook('onReady', async () => app.services.worker.start());
+  let stopUploadExpiry: (() => void) | undefined;
+  if (config.runWorker) {
+    app.addHook('onReady', async () => {
+      app.services.worker.start();
+      stopUploadExpiry = app.services.tusUploads.startExpiryTimer();
+    });
+  }
   app.addHook('onClose', async () => {
+    stopUploadExpiry?.();
     app.services.live.stopAll();
     await app.services.worker.stop();
     await db.kysely.destroy();

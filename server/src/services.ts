@@ -129,7 +129,7 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   const documents = new DocumentService(db, sessions, cases, storage, audit, config.documentMaxBytes);
   const dossier = new DossierService(db, cases, storage);
   const offsite = new OffsiteService(db, sessions, caseRepository, cases, audit, { archiveMaxAttempts: config.archiveMaxAttempts }, () => worker.wake());
-  const tusUploads = new TusUploads(tusDirectory, offsite, audit, config.ffprobePath, config.videoMaxBytes, log.child({ module: 'tus' }));
+  const tusUploads = new TusUploads(tusDirectory, offsite, audit, config.ffprobePath, config.videoMaxBytes, log.child({ module: 'tus' }), config.uploadExpiryHours);
 
   return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, users, caseGrants, recordedCases, caseAdmin, documents, dossier, offsite, tusUploads };
 }

@@ -50,6 +50,8 @@ export interface AppConfig {
   documentMaxBytes: number;
   /** Largest video accepted by one resumable upload of 非办案区同录, in bytes. */
   videoMaxBytes: number;
+  /** Hours after which an unfinished resumable upload (非办案区同录) is deleted; 0 keeps them. */
+  uploadExpiryHours: number;
 }
 
 const defaults: AppConfig = {
@@ -79,6 +81,7 @@ const defaults: AppConfig = {
   logLevel: 'info',
   documentMaxBytes: 200 * 1024 * 1024,
   videoMaxBytes: 20 * 1024 * 1024 * 1024,
+  uploadExpiryHours: 72,
 };
 
 const envNames: Record<keyof AppConfig, string> = {
@@ -108,6 +111,7 @@ const envNames: Record<keyof AppConfig, string> = {
   logLevel: 'TONGLU_LOG_LEVEL',
   documentMaxBytes: 'TONGLU_DOCUMENT_MAX_BYTES',
   videoMaxBytes: 'TONGLU_VIDEO_MAX_BYTES',
+  uploadExpiryHours: 'TONGLU_UPLOAD_EXPIRY_HOURS',
 };
 
 function parseValue(key: keyof AppConfig, raw: string): AppConfig[keyof AppConfig] {

@@ -184,6 +184,26 @@ describe('非办案区同录', () => {
     expect(listed).toHaveLength(1);
   });
 
+  it('deletes an upload abandoned past the expiry', async () => {
+    const created = await createUpload(sessionId, '中断的视频.mp4', 1000);
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location') as string;
+    expect((await patchUpload(location, 0, Buffer.alloc(100, 1))).status).toBe(204);
+    const uploadId = location.split('/').pop() as string;
+    const stored = path.join(t.config.dataDir, 'incoming', 'tus', uploadId);
+    expect(existsSync(stored)).toBe(true);
+
+    // Not yet expired: kept. The test app runs with the default expiry of 72 hours.
+    expect(await t.app.services.tusUploads.removeExpired()).toBe(0);
+    expect(await t.app.services.tusUploads.removeExpired(Date.now() + 73 * 3_600_000)).toBeGreaterThanOrEqual(1);
+    expect(existsSync(stored)).toBe(false);
+    expect(existsSync(`${stored}.json`)).toBe(false);
+    const listed = (await t.app.inject({ method: 'GET', url: `/api/offsite-sessions/${sessionId}/uploads`, headers: { cookie: officer } })).json();
+    expect(listed.map((item: { fileName: string }) => item.fileName)).not.toContain('中断的视频.mp4');
+    // Finished uploads are never touched.
+    expect(listed.length).toBeGreaterThanOrEqual(1);
+  });
+
   it('rejects a PATCH at the wrong offset', async () => {
     const response = await patchUpload(mkvUploadLocation, 3, Buffer.from('xyz'));
     expect(response.status).toBe(409);

@@ -161,6 +161,11 @@ export class OffsiteService {
     });
   }
 
+  /** Uploads still unfinished that were started before `createdBefore` (ISO time). */
+  async findUnfinishedUploadsBefore(createdBefore: string): Promise<OffsiteUploadRow[]> {
+    return this.db.kysely.selectFrom('offsite_uploads').selectAll().where('state', '=', 'uploading').where('created_at', '<', createdBefore).execute();
+  }
+
   async deleteUploadRow(uploadId: string): Promise<void> {
     await this.db.kysely.deleteFrom('offsite_uploads').where('upload_id', '=', uploadId).execute();
   }

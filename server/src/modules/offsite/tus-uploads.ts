@@ -45,6 +45,7 @@ export class TusUploads {
     private readonly ffprobePath: string,
     maxBytes: number,
     private readonly log: FastifyBaseLogger,
+    private readonly expiryHours = 0,
   ) {
     this.directory = directory;
     this.server = new Server({
@@ -61,6 +62,29 @@ export class TusUploads {
   /** Absolute path of an upload's bytes in the file store. */
   filePath(uploadId: string): string {
     return path.join(this.directory, uploadId);
+  }
+
+  /** Deletes abandoned uploads (unfinished past the expiry); returns how many. Finished uploads are kept. */
+  async removeExpired(now = Date.now()): Promise<number> {
+    if (this.expiryHours <= 0) return 0;
+    const stale = await this.offsite.findUnfinishedUploadsBefore(new Date(now - this.expiryHours * 3_600_000).toISOString());
+    for (const row of stale) {
+      await this.offsite.deleteUploadRow(row.upload_id);
+      await this.removeFiles(row.upload_id);
+    }
+    if (stale.length > 0) this.log.info({ removed: stale.map((row) => ({ sessionId: row.session_id, uploadId: row.upload_id })) }, 'removed abandoned uploads');
+    return stale.length;
+  }
+
+  /** Runs removeExpired() now and then every hour until the returned function is called. */
+  startExpiryTimer(intervalMs = 3_600_000): () => void {
+    const run = (): void => {
+      this.removeExpired().catch((error: unknown) => this.log.error({ err: error }, 'could not remove abandoned uploads'));
+    };
+    run();
+    const timer = setInterval(run, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Deletes an upload's bytes and its tus metadata file. */
