@@ -154,6 +154,10 @@ describe('login rate limit', () => {
       expect(blocked.statusCode).toBe(429);
       expect(blocked.json()).toEqual({ code: 'LOGIN_RATE_LIMITED', message: '登录尝试过于频繁，请一分钟后再试。' });
       expect((await attempt('127.0.0.31')).statusCode).toBe(401);
+      // /api/auth/me gives the hints the configured policy; here the defaults.
+      const cookie = await limited.login('lihua', undefined, '127.0.0.32');
+      const me = await limited.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie }, remoteAddress: '127.0.0.32' });
+      expect(me.json().passwordPolicy).toEqual({ minLength: 8, isInitialPasswordDefault: true });
       await expect
         .poll(async () => {
           const rows = await limited.app.services.db.kysely.selectFrom('audit_events').select(['client_ip', 'username', 'details']).where('action', '=', 'auth.login').execute();
@@ -254,9 +258,13 @@ describe('separation of duties', () => {
   });
 
   it('lets one admin do both when the setting is off', async () => {
-    const relaxed = await createTestApp({ separationOfDuties: false });
+    const relaxed = await createTestApp({ separationOfDuties: false, passwordMinLength: 12, defaultPassword: 'Init#Pass2026' });
     try {
       const cookie = await relaxed.login('secadmin');
+      // The hints follow this site's settings and never carry the initial password itself.
+      const me = await relaxed.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
+      expect(me.json().passwordPolicy).toEqual({ minLength: 12, isInitialPasswordDefault: false });
+      expect(me.body).not.toContain('Init#Pass2026');
       const response = await relaxed.app.inject({
         method: 'POST',
         url: '/api/users',

@@ -23,6 +23,7 @@ export interface Me {
   clientIp: string;
   /** The enabled room whose 房间IP is the caller's IP, so the caller is that room's PC. */
   consoleRoom: RoomRef | null;
+  passwordPolicy: { minLength: number; isInitialPasswordDefault: boolean };
 }
 
 export function login(username: string, password: string): Promise<{ user: User; csrfToken: string }> {

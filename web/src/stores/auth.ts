@@ -15,6 +15,7 @@ export const useAuthStore = defineStore('auth', () => {
   const isLoggedIn = computed(() => me.value !== null);
   const consoleRoom = computed(() => me.value?.consoleRoom ?? null);
   const clientIp = computed(() => me.value?.clientIp ?? '');
+  const passwordPolicy = computed(() => me.value?.passwordPolicy ?? { minLength: 8, isInitialPasswordDefault: true });
 
   function can(permission: Permission): boolean {
     return hasPermission(user.value?.roles ?? [], permission);
@@ -70,5 +71,5 @@ export const useAuthStore = defineStore('auth', () => {
     isLoaded.value = true;
   }
 
-  return { me, isLoaded, user, isLoggedIn, consoleRoom, clientIp, homePath, mustChangePassword, can, refresh, ensureLoaded, login, logout, clear };
+  return { me, isLoaded, user, isLoggedIn, consoleRoom, clientIp, passwordPolicy, homePath, mustChangePassword, can, refresh, ensureLoaded, login, logout, clear };
 });

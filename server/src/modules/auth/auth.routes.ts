@@ -7,6 +7,9 @@ import { SESSION_COOKIE } from './auth.hooks.js';
 
 export { SESSION_COOKIE } from './auth.hooks.js';
 
+/** The initial password the manual names; the hints mention it only while the site keeps it. */
+const DEFAULT_INITIAL_PASSWORD = '123456';
+
 const LoginBody = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 64 }),
@@ -73,7 +76,14 @@ export async function authRoutes(app: AppInstance): Promise<void> {
   app.get('/api/auth/me', async (request) => {
     const user = requireUser(request);
     const room = await rooms.findConsoleRoom(request.ip);
-    return { user, csrfToken: request.csrfToken, clientIp: request.ip, consoleRoom: room ? { id: room.id, name: room.name } : null };
+    return {
+      user,
+      csrfToken: request.csrfToken,
+      clientIp: request.ip,
+      consoleRoom: room ? { id: room.id, name: room.name } : null,
+      // For the hints on the password and user screens; the initial password itself is never sent.
+      passwordPolicy: { minLength: config.passwordMinLength, isInitialPasswordDefault: config.defaultPassword === DEFAULT_INITIAL_PASSWORD },
+    };
   });
 
   app.post('/api/auth/password', { schema: { body: ChangePasswordBody } }, async (request) => {
