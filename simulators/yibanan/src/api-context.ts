@@ -24,8 +24,14 @@ const SLICES_PER_SECOND = 10;
  * Yields the request body chunk by chunk. While slowBytesPerSecond is set, chunks are cut into
  * slices and the next read waits, so TCP flow control slows the sender down. The rate is read
  * again for every slice, so switching it applies to running uploads.
+ *
+ * A client that sent `Expect: 100-continue` (curl -T does) gets `100 Continue` only here, so a
+ * request rejected before its body is read never sends the body.
  */
-export async function* readBodyChunks(context: ApiContext, request: IncomingMessage): AsyncGenerator<Buffer> {
+export async function* readBodyChunks(context: ApiContext, request: IncomingMessage, response: ServerResponse): AsyncGenerator<Buffer> {
+  if (request.headers.expect?.toLowerCase() === '100-continue' && !response.headersSent) {
+    response.writeContinue();
+  }
   for await (const chunk of request) {
     let buffer = chunk as Buffer;
     while (buffer.length > 0) {

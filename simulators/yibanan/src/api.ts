@@ -122,7 +122,7 @@ function isAuthorized(header: string | undefined, token: string): boolean {
 async function handlePut(context: ApiContext, request: IncomingMessage, response: ServerResponse, packageId: string): Promise<void> {
   const chunks: Buffer[] = [];
   let length = 0;
-  for await (const chunk of readBodyChunks(context, request)) {
+  for await (const chunk of readBodyChunks(context, request, response)) {
     length += chunk.length;
     if (length > MAX_MANIFEST_BYTES) {
       closeAfterResponse(request, response);
@@ -168,7 +168,7 @@ function handleStatus(context: ApiContext, response: ServerResponse, packageId: 
 
 async function handleCommit(context: ApiContext, request: IncomingMessage, response: ServerResponse, packageId: string): Promise<void> {
   // The commit body carries nothing; read it so the connection can be reused.
-  for await (const _chunk of readBodyChunks(context, request)) {
+  for await (const _chunk of readBodyChunks(context, request, response)) {
     // discarded
   }
   const pkg = context.store.get(packageId);

@@ -31,6 +31,10 @@ export class YibananSimulator implements ApiContext, ControlContext {
     this.apiServer = http.createServer({ requestTimeout: 0 }, (request, response) => {
       handleApiRequest(this, request, response).catch((error: unknown) => this.failRequest('API', request, response, error));
     });
+    // With this listener Node leaves `100 Continue` to the handlers (see readBodyChunks).
+    this.apiServer.on('checkContinue', (request: http.IncomingMessage, response: http.ServerResponse) => {
+      this.apiServer.emit('request', request, response);
+    });
     this.controlServer = http.createServer((request, response) => {
       handleControlRequest(this, request, response).catch((error: unknown) => this.failRequest('control', request, response, error));
     });

@@ -123,7 +123,7 @@ async function receiveFileBody(
 
   async function writeBody(): Promise<BodyOutcome> {
     try {
-      for await (const chunk of readBodyChunks(context, request)) {
+      for await (const chunk of readBodyChunks(context, request, response)) {
         let piece = chunk;
         let isDropPoint = false;
         if (dropAfterBytes !== null && bodyBytes + piece.length >= dropAfterBytes) {
