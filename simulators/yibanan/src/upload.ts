@@ -102,6 +102,18 @@ async function receiveFileBody(
     return;
   }
 
+  if (file.complete) {
+    // Nothing more belongs to a verified file, so an empty body confirms the offset and any byte is too many.
+    const hasBody = contentLength > 0 || request.headers['transfer-encoding'] !== undefined;
+    if (hasBody) {
+      sendOffsetError(413, 'body-too-long', `文件 ${expected.path} 已完整接收并通过校验，不能再追加数据。`, offset);
+      return;
+    }
+    response.writeHead(204, { 'Upload-Offset': String(file.received) });
+    response.end();
+    return;
+  }
+
   const progress = await pkg.hashAt(index, offset);
   const hashBefore = progress.hash.copy();
   const dropAfterBytes = context.state().dropAfterBytes;

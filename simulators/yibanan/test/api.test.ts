@@ -231,6 +231,20 @@ describe('hash and length checks', () => {
     expect((await yibanan.getPackage(testPackage.packageId))!.files[0]!.received).toBe(600);
   });
 
+  it('rejects bytes for a verified file with 413', async () => {
+    const testPackage = buildPackage('TL-4-1-4', [1000]);
+    await api.putManifest(testPackage);
+    await api.patch(testPackage.packageId, 0, 0, testPackage.files[0]!.content);
+
+    const empty = await api.patch(testPackage.packageId, 0, 1000, Buffer.alloc(0));
+    const extra = await api.patch(testPackage.packageId, 0, 1000, Buffer.alloc(10));
+
+    expect(empty.status).toBe(204);
+    expect(empty.headers['upload-offset']).toBe('1000');
+    expect(extra.status).toBe(413);
+    expect((await yibanan.getPackage(testPackage.packageId))!.files[0]).toMatchObject({ received: 1000, complete: true });
+  });
+
   it('discards a chunked body that runs past the file size', async () => {
     const testPackage = buildPackage('TL-4-1-3', [100_000]);
     await api.putManifest(testPackage);
