@@ -133,7 +133,8 @@ export function buildReceipt(pkg: StoredPackage, isHashWrong: boolean): Receipt 
  * use this, so a large unread upload body is not read to its end.
  */
 export function closeAfterResponse(request: IncomingMessage, response: ServerResponse): void {
-  if (!request.complete) {
+  const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  if (hasBody && !request.complete) {
     response.setHeader('Connection', 'close');
   }
 }

@@ -287,7 +287,8 @@ async function loadPackage(dir: string, folderName: string): Promise<StoredPacka
   const record = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as PackageRecord;
 
   // Bytes written by a PATCH after the last state.json write (the simulator was killed mid-body)
-  // are on disk, so the file size is the truth for files that are not complete yet.
+  // are on disk, so the file size is the truth for files that are not complete yet, and those
+  // bytes join bytesReceivedTotal.
   for (const [index, file] of record.files.entries()) {
     if (file.complete) {
       continue;
@@ -304,7 +305,9 @@ async function loadPackage(dir: string, folderName: string): Promise<StoredPacka
     if (onDisk === 0) {
       await (await open(filePath, 'a')).close();
     }
-    file.received = Math.min(onDisk, expectedSize);
+    const stored = Math.min(onDisk, expectedSize);
+    record.bytesReceivedTotal += Math.max(0, stored - file.received);
+    file.received = stored;
   }
   return new StoredPackage(dir, manifest, record);
 }

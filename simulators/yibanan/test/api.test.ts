@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { Readable } from 'node:stream';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -344,6 +345,50 @@ describe('request validation', () => {
 
     expect(result.status).toBe(400);
     expect(parseJson(result)).toMatchObject({ code: 'invalid-package-id' });
+  });
+});
+
+describe('Expect: 100-continue', () => {
+  it('rejects before the body is sent', async () => {
+    const testPackage = buildPackage('TL-5-6-1', [1000]);
+    await api.putManifest(testPackage);
+
+    const outcome = await new Promise<{ status: number; sentBody: boolean }>((resolve, reject) => {
+      let sentBody = false;
+      const request = http.request(`${yibanan.baseUrl}/api/v1/packages/${testPackage.packageId}/files/0`, {
+        method: 'PATCH',
+        agent: false,
+        headers: {
+          Authorization: `Bearer ${yibanan.token}`,
+          'Upload-Offset': '500',
+          'Content-Length': '500',
+          Expect: '100-continue',
+        },
+      });
+      request.on('continue', () => {
+        sentBody = true;
+        request.end(Buffer.alloc(500));
+      });
+      request.on('response', (response) => {
+        response.resume();
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, sentBody }));
+      });
+      request.on('error', reject);
+      request.flushHeaders();
+    });
+
+    expect(outcome.status).toBe(409);
+    expect(outcome.sentBody).toBe(false);
+  });
+
+  it('sends 100 Continue to a valid PATCH', async () => {
+    const testPackage = buildPackage('TL-5-6-2', [1000]);
+    await api.putManifest(testPackage);
+
+    const result = await api.patch(testPackage.packageId, 0, 0, testPackage.files[0]!.content, { Expect: '100-continue' });
+
+    expect(result.status).toBe(204);
+    expect(result.headers['upload-offset']).toBe('1000');
   });
 });
 

@@ -74,6 +74,7 @@ describe('restart', () => {
     expect(resumed.status).toBe(204);
     expect((await second.api.commit(testPackage.packageId)).status).toBe(200);
     expect((await second.yibanan.fileContent(testPackage.packageId, 0)).equals(content)).toBe(true);
+    expect((await second.yibanan.getPackage(testPackage.packageId))!.bytesReceivedTotal).toBe(200_000);
   });
 });
 
