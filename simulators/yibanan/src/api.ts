@@ -79,7 +79,7 @@ export async function handleApiRequest(context: ApiContext, request: IncomingMes
 
 function matchRoute(method: string, pathname: string): MatchedRoute | 'not-found' | 'method-not-allowed' {
   const parts = pathname.split('/');
-  // ['', 'api', 'v1', 'packages', id, ...]
+  // '/api/v1/packages/<id>/...' splits into ['', 'api', 'v1', 'packages', '<id>', ...].
   if (parts.length < 5 || parts[1] !== 'api' || parts[2] !== 'v1' || parts[3] !== 'packages' || parts[4] === '') {
     return 'not-found';
   }

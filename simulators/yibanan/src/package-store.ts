@@ -101,7 +101,7 @@ export class StoredPackage {
     this.hashes.set(index, { hash, bytes });
   }
 
-  /** Cuts file `index` back to `length` bytes and forgets its running hash. */
+  /** Cuts file `index` back to `length` bytes and drops its cached running hash. */
   async truncateFile(index: number, length: number): Promise<void> {
     await truncate(this.filePath(index), length);
     const file = this.record.files[index]!;
@@ -164,7 +164,7 @@ export class PackageStore {
       }
       const dir = path.join(this.root, entry.name);
       if (entry.name.startsWith('.')) {
-        // A package that was still being created when the simulator stopped; its PUT got no answer.
+        // A package that was still being created when the simulator stopped. Its PUT got no response.
         await rm(dir, { recursive: true, force: true });
         continue;
       }
