@@ -338,6 +338,13 @@ describe('易办案 delivery failures', () => {
     const foreign = await f.t.app.inject({ method: 'POST', url: `/api/deliveries/${failed.id}/retry`, headers: { cookie: other } });
     expect(foreign.statusCode).toBe(404);
 
+    // A grantee sees the case and its packages, but only the handler or an admin may retry.
+    const lihua = await f.t.app.services.db.kysely.selectFrom('users').select('id').where('username', '=', 'lihua').executeTakeFirstOrThrow();
+    await f.t.app.services.db.kysely.insertInto('case_grants').values({ case_id: f.caseId, grantee_id: lihua.id, granted_by: f.handlerId, granted_at: new Date().toISOString(), revoked_at: null, revoked_by: null }).execute();
+    const granted = await f.t.app.inject({ method: 'POST', url: `/api/deliveries/${failed.id}/retry`, headers: { cookie: other } });
+    expect(granted.statusCode).toBe(403);
+    expect(granted.json().message).toBe('只有案件承办人或系统管理员可以重试推送。');
+
     await sim.setState({ errorStatus: null, errorRoute: null });
     const retried = await f.t.app.inject({ method: 'POST', url: `/api/deliveries/${failed.id}/retry`, headers: { cookie: f.handler } });
     expect(retried.statusCode, retried.body).toBe(200);

@@ -75,11 +75,15 @@ async function killServer(): Promise<void> {
 const csrfTokens = new Map<string, string>();
 
 async function api(method: string, url: string, cookie: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  const isJson = body !== undefined && !(body instanceof Uint8Array);
+  const isBinary = body instanceof Uint8Array;
+  const isJson = body !== undefined && !isBinary;
+  let payload: BodyInit | undefined;
+  if (isBinary) payload = new Uint8Array(body);
+  else if (isJson) payload = JSON.stringify(body);
   return fetch(`http://127.0.0.1:${port}${url}`, {
     method,
     headers: { cookie, 'x-tonglu-csrf': csrfTokens.get(cookie) ?? '', ...(isJson ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : isJson ? JSON.stringify(body) : (body as Uint8Array),
+    body: payload,
   });
 }
 

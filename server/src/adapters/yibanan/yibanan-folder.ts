@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,7 +11,7 @@ export interface DropFile {
   sourcePath: string;
 }
 
-/** The outbox holds a `.done` marker for this package id with another manifest hash. */
+/** The outbox contains a `.done` marker for this package id with another manifest hash. */
 export class OutboxConflictError extends Error {
   constructor(readonly packageId: string) {
     super(`outbox already holds package ${packageId} with another manifest`);
@@ -22,7 +22,7 @@ export class OutboxConflictError extends Error {
 /**
  * Folder-drop delivery for a network gateway (网闸): the package is written to `<outbox>/.<id>.partial/`, flushed,
  * renamed to `<outbox>/<id>/`, and only then is `<outbox>/<id>.done` written with the manifest's SHA-256. The
- * gateway moves a package only after its marker exists, so it never sees a half-written one.
+ * gateway moves a package only after its marker exists, so it never moves a half-written one.
  * Returns 'already-dropped' when the marker for the same manifest exists.
  */
 export async function dropPackage(
@@ -88,19 +88,6 @@ export async function dropPackage(
   await fsyncPath(outbox);
   await writeFileAtomic(markerPath, `${manifestSha256}\n`);
   return 'written';
-}
-
-/** Removes `.<id>.partial` folders left by runs that died, except those of packages being written now. */
-export async function removeStalePartials(outbox: string, activePackageIds: ReadonlySet<string>): Promise<string[]> {
-  const names = await readdir(outbox).catch(() => [] as string[]);
-  const removed: string[] = [];
-  for (const name of names) {
-    const match = /^\.(.+)\.partial$/.exec(name);
-    if (!match || activePackageIds.has(match[1] as string)) continue;
-    await rm(path.join(outbox, name), { recursive: true, force: true });
-    removed.push(name);
-  }
-  return removed;
 }
 
 function resolveInside(root: string, relativePath: string): string {

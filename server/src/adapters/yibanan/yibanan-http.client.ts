@@ -28,12 +28,12 @@ export interface ReceiverReceipt {
 export type ChunkResult =
   /** 204: the receiver now has `offset` bytes of the file. */
   | { kind: 'accepted'; offset: number }
-  /** 409: our Upload-Offset was not the receiver's; `offset` is the receiver's when it said so. */
+  /** 409: our Upload-Offset differs from the receiver's, which is `offset` when the response includes it. */
   | { kind: 'offset-mismatch'; offset: number | null }
   /** 422: the completed file failed the receiver's size or SHA-256 check and was discarded. */
   | { kind: 'file-rejected'; message: string };
 
-/** A non-2xx answer of the receiver other than the ones an upload step expects. */
+/** A non-2xx response of the receiver other than the ones an upload step expects. */
 export class YibananHttpError extends Error {
   constructor(
     readonly status: number,
@@ -46,7 +46,7 @@ export class YibananHttpError extends Error {
   }
 }
 
-/** The receiver could not be reached, the connection broke, or it answered something that is not the contract. */
+/** The receiver could not be reached, the connection broke, or its response does not follow the contract. */
 export class YibananTransportError extends Error {
   constructor(
     message: string,
@@ -64,7 +64,7 @@ interface RawResponse {
   text: string;
 }
 
-/** Bodies of answers are small JSON documents; anything longer is cut here so a broken receiver cannot fill memory. */
+/** Response bodies are small JSON documents. Anything longer is cut here, so a broken receiver cannot fill memory. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /**
@@ -114,7 +114,7 @@ export class YibananHttpClient {
     });
     if (response.status === 204) {
       const newOffset = Number(response.headers['upload-offset']);
-      if (!Number.isSafeInteger(newOffset)) throw new YibananTransportError('PATCH answered 204 without a valid Upload-Offset', true);
+      if (!Number.isSafeInteger(newOffset)) throw new YibananTransportError('PATCH response 204 has no valid Upload-Offset', true);
       return { kind: 'accepted', offset: newOffset };
     }
     if (response.status === 409) {
@@ -155,7 +155,7 @@ export class YibananHttpClient {
       });
 
       request.setTimeout(this.idleTimeoutMs, () => {
-        request.destroy(new YibananTransportError(`no answer within ${this.idleTimeoutMs / 1000} s`));
+        request.destroy(new YibananTransportError(`timed out after ${this.idleTimeoutMs / 1000} s without a response`));
       });
       request.on('error', (error) => {
         if (signal.aborted) reject(error);
@@ -170,7 +170,7 @@ export class YibananHttpClient {
         });
         response.on('error', (error) => reject(new YibananTransportError(describeSocketError(error), false, { cause: error })));
         response.on('end', () => {
-          // The receiver may answer (409, 422) before it read the whole chunk; the connection cannot be reused then.
+          // The receiver may respond (409, 422) before it read the whole chunk, and then the connection cannot be reused.
           if (!request.writableFinished) request.destroy();
           resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') });
         });

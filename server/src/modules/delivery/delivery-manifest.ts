@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sanitizeFileNamePart } from '../../lib/file-names.js';
 
-/** What a package's manifest needs to know about its session, read in the transaction that creates it. */
+/** Session data for a package's manifest, read in the transaction that creates the package. */
 export interface PackageSource {
   sessionId: number;
   startedAt: string;
@@ -72,7 +72,9 @@ function toPackageFileName(fileName: string): string {
  * the name, so two documents with the same name never collide.
  */
 export function planFilePaths(files: PackageMediaFile[]): PlannedFile[] {
-  const ordered = [...files].sort((a, b) => (a.kind === b.kind ? a.id - b.id : a.kind === 'video' ? -1 : 1));
+  // Videos first, then documents, each in the order they were stored.
+  const kindOrder = (file: PackageMediaFile) => (file.kind === 'video' ? 0 : 1);
+  const ordered = [...files].sort((a, b) => kindOrder(a) - kindOrder(b) || a.id - b.id);
   return ordered.map((file, position) => ({
     mediaFileId: file.id,
     position,

@@ -46,7 +46,7 @@ type Executor = Kysely<Database> | Transaction<Database>;
 export class DeliveryRepository {
   constructor(private readonly db: Db) {}
 
-  /** The session's data for a manifest; undefined when the session does not exist. */
+  /** Returns the session's data for a manifest, or undefined when the session does not exist. */
   async findPackageSource(trx: Executor, sessionId: number): Promise<(PackageSource & { uploadToYibanan: boolean }) | undefined> {
     const row = await trx
       .selectFrom('recording_sessions as s')
@@ -97,7 +97,7 @@ export class DeliveryRepository {
     return trx.selectFrom('deliveries').selectAll().where('session_id', '=', sessionId).orderBy('seq').execute();
   }
 
-  /** The session's videos and documents; with `onlyUnpackaged`, only documents that no package of the session lists yet. */
+  /** Returns the session's videos and documents, or with `onlyUnpackaged` only the documents that no package of the session lists yet. */
   async listSessionFiles(trx: Executor, sessionId: number, onlyUnpackaged: boolean): Promise<PackageMediaFile[]> {
     let query = trx
       .selectFrom('media_files as m')

@@ -174,7 +174,7 @@ export class DeliveryService {
   }
 
   /**
-   * 重试 of a failed package: a new round of attempts from where the receiver stands. System admins may retry
+   * 重试 of a failed package: a new round of attempts that resumes from the receiver's offsets. System admins may retry
    * any package; the case's handler may retry the packages of the case. Others get "not found" or 403.
    */
   async retry(user: AuthUser, clientIp: string, deliveryId: number): Promise<DeliveryListItem> {
@@ -201,7 +201,7 @@ export class DeliveryService {
     return this.toListItem(updated, user);
   }
 
-  /** The 易办案 status of each session, keyed by session id, for the case's session list. */
+  /** Returns the 易办案 status of each session, keyed by session id, for the case's session list. */
   async statusOfSessions(sessions: { id: number; uploadToYibanan: boolean }[]): Promise<Map<number, SessionDeliveryStatus>> {
     const rows = await this.repository.listForSessions(sessions.map((session) => session.id));
     const result = new Map<number, SessionDeliveryStatus>();
