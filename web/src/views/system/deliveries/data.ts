@@ -30,7 +30,7 @@ export function toQuery(filters: DeliveryFilters & { page: number; pageSize: num
   };
 }
 
-/** Whether the list shows a package that is still on its way, so the page keeps refreshing. */
+/** Returns whether the list shows a package that is still queued or sending, so the page keeps refreshing. */
 export function hasActiveDelivery(items: { state: string }[]): boolean {
   return items.some((item) => item.state === 'queued' || item.state === 'sending');
 }
