@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPackageId } from '../../src/modules/delivery/delivery-manifest.js';
 import type { AppConfig } from '../../src/config/config.js';
+import type { DemoRoom } from '../../src/db/seed.js';
+import { roomFor, startTestNvr } from '../helpers/nvr-simulator.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/polling.js';
 import { insertArchivedSession, startTestYibanan, type SimPackage, type YibananSimulator } from '../helpers/yibanan-simulator.js';
@@ -43,7 +45,7 @@ interface Fixture {
 let fixtureCount = 0;
 
 /** Builds an app with its own database. Each gets its own site code, because session ids restart in every database and the receiver is shared. */
-async function createFixture(overrides: Partial<AppConfig>): Promise<Fixture> {
+async function createFixture(overrides: Partial<AppConfig>, room?: DemoRoom): Promise<Fixture> {
   fixtureCount += 1;
   const site = `T${fixtureCount}${Date.now() % 100000}`;
   const t = await createTestApp({
@@ -56,7 +58,7 @@ async function createFixture(overrides: Partial<AppConfig>): Promise<Fixture> {
     yibananRetryBaseSeconds: 1,
     yibananSite: site,
     ...overrides,
-  });
+  }, room);
   const db = t.app.services.db.kysely;
   const sample = await db
     .selectFrom('cases')
@@ -290,6 +292,38 @@ describe('易办案 delivery over HTTP', () => {
     const bad = await f.t.app.inject({ method: 'GET', url: '/api/deliveries?state=lost', headers: { cookie: f.admin } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/推送状态/);
+  });
+});
+
+describe('易办案 delivery of room sessions', () => {
+  it('follows the 结束办案 tick of each session', async () => {
+    const nvr = await startTestNvr();
+    const f = await createFixture({ yibananMaxAttempts: 3, archiveDelaySeconds: 1 }, roomFor(nvr));
+    try {
+      const sessionIds: Record<'ticked' | 'unticked', number> = { ticked: 0, unticked: 0 };
+      for (const choice of ['ticked', 'unticked'] as const) {
+        const officer = await f.t.login('zhangming');
+        const started = await f.t.app.inject({ method: 'POST', url: '/api/sessions', headers: { cookie: officer }, payload: { caseId: f.caseId, suspectId: f.suspectId } });
+        expect(started.statusCode, started.body).toBe(201);
+        sessionIds[choice] = started.json().id;
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        const ended = await f.t.app.inject({ method: 'POST', url: `/api/sessions/${sessionIds[choice]}/end`, headers: { cookie: officer }, payload: { uploadToYibanan: choice === 'ticked' } });
+        expect(ended.statusCode, ended.body).toBe(200);
+      }
+
+      const ticked = packageIdOf(f, sessionIds.ticked);
+      await waitForDeliveryState(f, ticked, 'delivered', 90_000);
+      await expectAcceptedOnce(ticked, [...(await mediaHashes(f, sessionIds.ticked)).values()]);
+      const received = await sim.getPackage(ticked);
+      expect(received?.manifest).toMatchObject({ room: { name: '刑检-101讯问室' } });
+
+      const unticked = await waitForDeliveryState(f, packageIdOf(f, sessionIds.unticked), 'skipped', 90_000);
+      expect(unticked.bytesSent).toBe(0);
+      expect(await sim.getPackage(packageIdOf(f, sessionIds.unticked))).toBeNull();
+    } finally {
+      await f.t.close();
+      await nvr.stop();
+    }
   });
 });
 
