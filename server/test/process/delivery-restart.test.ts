@@ -1,11 +1,11 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../helpers/polling.js';
+import { ApiClient, freePort, killServerProcess, startServerProcess } from '../helpers/server-process.js';
 import { startTestYibanan, type YibananSimulator } from '../helpers/yibanan-simulator.js';
 
 // The real server process is SIGKILLed at random moments while it uploads packages to the 易办案 simulator.
@@ -20,15 +20,16 @@ let dataDir: string;
 let clipPath: string;
 let port: number;
 let server: ChildProcess | undefined;
+let client: ApiClient;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
+async function startServer(): Promise<void> {
+  server = await startServerProcess(serverEnv(), port);
+}
+
+async function killServer(): Promise<void> {
+  const running = server;
+  server = undefined;
+  await killServerProcess(running);
 }
 
 function serverEnv(): NodeJS.ProcessEnv {
@@ -50,54 +51,6 @@ function serverEnv(): NodeJS.ProcessEnv {
   };
 }
 
-async function startServer(): Promise<void> {
-  // One process (node with the tsx loader, not the tsx wrapper), so SIGKILL really kills the server.
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: serverDir, env: serverEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
-  const started = server;
-  await waitFor('server to listen', async () => {
-    if (started.exitCode !== null) throw new Error(`server exited with code ${started.exitCode} during start`);
-    try {
-      return (await fetch(`http://127.0.0.1:${port}/api/auth/me`)).status === 401;
-    } catch {
-      return false;
-    }
-  }, 30_000, 100);
-}
-
-async function killServer(): Promise<void> {
-  const running = server;
-  server = undefined;
-  if (!running || running.exitCode !== null) return;
-  running.kill('SIGKILL');
-  await new Promise((resolve) => running.once('exit', resolve));
-}
-
-const csrfTokens = new Map<string, string>();
-
-async function api(method: string, url: string, cookie: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  const isBinary = body instanceof Uint8Array;
-  const isJson = body !== undefined && !isBinary;
-  let payload: BodyInit | undefined;
-  if (isBinary) payload = new Uint8Array(body);
-  else if (isJson) payload = JSON.stringify(body);
-  return fetch(`http://127.0.0.1:${port}${url}`, {
-    method,
-    headers: { cookie, 'x-tonglu-csrf': csrfTokens.get(cookie) ?? '', ...(isJson ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: payload,
-  });
-}
-
-async function login(): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'zhangming', password: 'Tonglu@2026' }),
-  });
-  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] as string;
-  csrfTokens.set(cookie, ((await response.json()) as { csrfToken: string }).csrfToken);
-  return cookie;
-}
-
 function query<T>(sql: string, ...params: unknown[]): T[] {
   const db = new Database(path.join(dataDir, 'tonglu.sqlite'), { readonly: true });
   try {
@@ -109,7 +62,7 @@ function query<T>(sql: string, ...params: unknown[]): T[] {
 
 /** Starts an off-site session, uploads the clip over tus and ends it, which queues its archive job. */
 async function recordOffsiteSession(cookie: string, caseId: number, suspectId: number, bytes: Buffer): Promise<number> {
-  const started = await api('POST', '/api/offsite-sessions', cookie, {
+  const started = await client.call('POST', '/api/offsite-sessions', cookie, {
     caseId,
     suspectId,
     startedAt: new Date(Date.now() - 7200_000).toISOString(),
@@ -118,15 +71,15 @@ async function recordOffsiteSession(cookie: string, caseId: number, suspectId: n
   expect(started.status, await started.clone().text()).toBe(201);
   const sessionId = ((await started.json()) as { id: number }).id;
   const metadata = `sessionId ${Buffer.from(String(sessionId)).toString('base64')},filename ${Buffer.from('clip.mp4').toString('base64')}`;
-  const created = await api('POST', '/api/uploads', cookie, undefined, { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(bytes.length), 'Upload-Metadata': metadata });
+  const created = await client.call('POST', '/api/uploads', cookie, undefined, { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(bytes.length), 'Upload-Metadata': metadata });
   expect(created.status).toBe(201);
-  const patched = await api('PATCH', created.headers.get('location') as string, cookie, new Uint8Array(bytes), {
+  const patched = await client.call('PATCH', created.headers.get('location') as string, cookie, new Uint8Array(bytes), {
     'Tus-Resumable': '1.0.0',
     'Upload-Offset': '0',
     'Content-Type': 'application/offset+octet-stream',
   });
   expect(patched.status).toBe(204);
-  expect((await api('POST', `/api/offsite-sessions/${sessionId}/end`, cookie)).status).toBe(200);
+  expect((await client.call('POST', `/api/offsite-sessions/${sessionId}/end`, cookie)).status).toBe(200);
   return sessionId;
 }
 
@@ -136,6 +89,7 @@ beforeAll(async () => {
   clipPath = path.join(dataDir, 'clip.mp4');
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '12', '-movflags', '+faststart', clipPath]);
   port = await freePort();
+  client = new ApiClient(port);
   // The demo room's NVR is never used here; the discard port stands in for it.
   const seeded = spawnSync(tsx, ['src/cli/seed-demo.ts', '--nvr-http-port', '9', '--nvr-rtsp-port', '9', '--nvr-password', 'unused'], { cwd: serverDir, env: serverEnv(), encoding: 'utf8' });
   expect(seeded.status, seeded.stderr).toBe(0);
@@ -150,10 +104,10 @@ afterAll(async () => {
 
 describe('server killed during 易办案 uploads', () => {
   it('delivers every package exactly once after restarts', async () => {
-    const cookie = await login();
-    const cases = (await (await api('GET', '/api/cases', cookie)).json()) as { items: { id: number; name: string }[] };
+    const cookie = await client.login('zhangming', 'Tonglu@2026');
+    const cases = (await (await client.call('GET', '/api/cases', cookie)).json()) as { items: { id: number; name: string }[] };
     const caseId = cases.items.find((item) => item.name === '王某某盗窃案')?.id as number;
-    const detail = (await (await api('GET', `/api/cases/${caseId}`, cookie)).json()) as { suspects: { id: number }[] };
+    const detail = (await (await client.call('GET', `/api/cases/${caseId}`, cookie)).json()) as { suspects: { id: number }[] };
     const suspectId = detail.suspects[0]?.id as number;
     const clip = readFileSync(clipPath);
 
