@@ -16,7 +16,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts the real server from source and returns once it answers on `port`. */
+/** Starts the real server from source and returns once it responds on `port`. */
 export async function startServerProcess(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
   // One process (node with the tsx loader, not the tsx wrapper), so SIGKILL really kills the server.
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: serverDir, env, stdio: ['ignore', 'ignore', 'inherit'] });
