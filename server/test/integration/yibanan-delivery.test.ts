@@ -279,6 +279,17 @@ describe('易办案 delivery over HTTP', () => {
     }
   });
 
+  it('re-reads the offset after a 409', async () => {
+    // The simulator reports a wrong `received` once, so the next PATCH carries an offset it rejects with 409.
+    await sim.setState({ malformed: 'wrong-offset' });
+    const sessionId = await archive(f, { videoSizes: [2 * CHUNK_BYTES] });
+    const packageId = packageIdOf(f, sessionId);
+    const delivery = await waitForDeliveryState(f, packageId, 'delivered');
+    expect(delivery.attempts).toBe(1);
+    const received = await expectAcceptedOnce(packageId, [...(await mediaHashes(f, sessionId)).values()]);
+    expect(received.bytesReceivedTotal).toBe(2 * CHUNK_BYTES);
+  });
+
   it('lists and filters packages for system admins', async () => {
     const all = await listDeliveries(f);
     expect(all.total).toBeGreaterThanOrEqual(6);
@@ -390,6 +401,17 @@ describe('易办案 delivery failures', () => {
 
     const audit = await f.t.app.services.db.kysely.selectFrom('audit_events').select('action').where('target_type', '=', 'delivery').where('target_id', '=', String(failed.id)).orderBy('id').execute();
     expect(audit.map((row) => row.action)).toEqual(['delivery.failed', 'delivery.retry', 'delivery.delivered']);
+  });
+
+  it('fails when the receiver keeps rejecting a file hash', async () => {
+    const sessionId = await archive(f, { videoSizes: [1000] });
+    // The stored bytes change after the package was frozen, so the receiver's SHA-256 check discards the file.
+    const stored = await f.t.app.services.db.kysely.selectFrom('media_files').select('stored_path').where('session_id', '=', sessionId).executeTakeFirstOrThrow();
+    writeFileSync(path.join(f.t.config.dataDir, stored.stored_path), Buffer.alloc(1000, 7));
+    const failed = await waitForDeliveryState(f, packageIdOf(f, sessionId), 'failed');
+    expect(failed.lastError).toMatch(/多次校验文件“video\/1-测试录像-1\.mp4”失败/);
+    expect(failed.attempts).toBe(2);
+    expect((await sim.getPackage(packageIdOf(f, sessionId)))?.state).toBe('receiving');
   });
 
   it('rejects 重试 of a package that has not failed', async () => {
