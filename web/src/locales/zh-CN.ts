@@ -172,6 +172,7 @@ export const zhCN = {
     retryConfirm: '确定重新归档该次同录吗？',
     retryQueued: '已重新加入归档队列',
     autoRefresh: '归档进行中，每 5 秒自动刷新',
+    deliveryRefresh: '易办案推送进行中，每 5 秒自动刷新',
     gapsTitle: (count: number) => `录像时间戳有 ${count} 处间断，请核对办案过程记录中的中断原因和时间`,
     gapItem: (from: string, to: string, seconds: string) => `${from} 至 ${to}（${seconds} 秒）`,
     clockOffset: (seconds: string) => `开始时硬盘录像机时钟与服务器相差 ${seconds} 秒`,
