@@ -50,7 +50,10 @@ export interface AppConfig {
   documentMaxBytes: number;
   /** Largest video accepted by one resumable upload of 非办案区同录, in bytes. */
   videoMaxBytes: number;
-  /** How packages reach 易办案: http, folder (drop into the outbox for the gateway), off; empty picks http when a URL is set, else folder when an outbox is set, else off. */
+  /**
+   * How packages reach 易办案: http, folder (drop into the outbox for the gateway) or off. When empty, a set URL
+   * picks http, else a set outbox picks folder, else off.
+   */
   yibananMode: string;
   /** Base URL of the 易办案 receiver, e.g. http://127.0.0.1:37100. */
   yibananUrl: string;
@@ -182,7 +185,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 
 /** Returns the effective 易办案 mode and rejects settings that cannot work. */
 function resolveYibananMode(config: AppConfig): string {
-  const mode = config.yibananMode || (config.yibananUrl ? 'http' : config.yibananOutbox ? 'folder' : 'off');
+  let mode = config.yibananMode;
+  if (!mode && config.yibananUrl) mode = 'http';
+  else if (!mode && config.yibananOutbox) mode = 'folder';
+  else if (!mode) mode = 'off';
   if (!['http', 'folder', 'off'].includes(mode)) throw new Error(`TONGLU_YIBANAN_MODE must be http, folder or off, got "${mode}"`);
   if (mode === 'http' && !/^https?:\/\//.test(config.yibananUrl)) throw new Error('TONGLU_YIBANAN_MODE=http needs TONGLU_YIBANAN_URL (http:// or https://)');
   if (mode === 'folder' && !config.yibananOutbox) throw new Error('TONGLU_YIBANAN_MODE=folder needs TONGLU_YIBANAN_OUTBOX');
