@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds Tonglu, starts the NVR simulator and the server on 127.0.0.1:8077 with SQLite and a demo data folder,
+// Builds Tonglu, starts the NVR and 易办案 simulators and the server on 127.0.0.1:8077 with SQLite and a demo data folder,
 // seeds the demo accounts, room and cases, and prints the URL. Ctrl+C stops everything it started.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 const root = path.resolve(import.meta.dirname, '..');
 const dataDir = path.resolve(process.env.TONGLU_DATA_DIR ?? path.join(root, 'data', 'demo'));
 const port = Number(process.env.TONGLU_PORT ?? 8077);
+const yibanan = { port: Number(process.env.DEMO_YIBANAN_PORT ?? 37100), controlPort: Number(process.env.DEMO_YIBANAN_CONTROL_PORT ?? 37101), token: 'Demo-Yibanan-Token-2026' };
 const nvr = { httpPort: Number(process.env.DEMO_NVR_HTTP_PORT ?? 37080), rtspPort: Number(process.env.DEMO_NVR_RTSP_PORT ?? 37554), user: 'admin', password: 'Demo#Nvr2026' };
 const children = [];
 
@@ -28,16 +29,13 @@ function step(label, command, args, env = {}) {
   }
 }
 
-function startNvrSimulator() {
+/** Starts a simulator (node with the tsx loader) and resolves with its ready line. */
+function startSimulator(label, script, args) {
   return new Promise((resolve, reject) => {
     // node with the tsx loader is one process, so stopping it stops the simulator (npx would not pass signals on).
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'simulators/nvr/src/main.ts', '--http-port', String(nvr.httpPort), '--rtsp-port', String(nvr.rtspPort), '--data-dir', path.join(dataDir, 'nvr'), '--user', nvr.user, '--password', nvr.password],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
-    child.on('exit', (code) => reject(new Error(`NVR simulator exited with code ${code}`)));
+    child.on('exit', (code) => reject(new Error(`${label} exited with code ${code}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const event = JSON.parse(line);
@@ -54,12 +52,31 @@ mkdirSync(dataDir, { recursive: true });
 step('building server and web UI', 'npm', ['run', 'build']);
 
 console.log('demo: starting the NVR simulator (RTSP + Dahua HTTP on 127.0.0.1)');
-const ready = await startNvrSimulator().catch((error) => {
+const ready = await startSimulator('NVR simulator', 'simulators/nvr/src/main.ts', [
+  '--http-port', String(nvr.httpPort),
+  '--rtsp-port', String(nvr.rtspPort),
+  '--data-dir', path.join(dataDir, 'nvr'),
+  '--user', nvr.user,
+  '--password', nvr.password,
+]).catch((error) => {
   console.error(`demo: ${error.message}`);
   stopAll(1);
   return null;
 });
 if (!ready) process.exit(1);
+
+console.log('demo: starting the 易办案 receiver simulator on 127.0.0.1');
+const yibananReady = await startSimulator('易办案 simulator', 'simulators/yibanan/src/main.ts', [
+  '--port', String(yibanan.port),
+  '--control-port', String(yibanan.controlPort),
+  '--token', yibanan.token,
+  '--data-dir', path.join(dataDir, 'yibanan'),
+]).catch((error) => {
+  console.error(`demo: ${error.message}`);
+  stopAll(1);
+  return null;
+});
+if (!yibananReady) process.exit(1);
 
 const serverEnv = {
   TONGLU_DATA_DIR: dataDir,
@@ -67,6 +84,9 @@ const serverEnv = {
   TONGLU_HOST: '127.0.0.1',
   TONGLU_ARCHIVE_DELAY_SECONDS: process.env.TONGLU_ARCHIVE_DELAY_SECONDS ?? '15',
   TONGLU_ARCHIVE_RETRY_BASE_SECONDS: process.env.TONGLU_ARCHIVE_RETRY_BASE_SECONDS ?? '10',
+  TONGLU_YIBANAN_URL: `http://127.0.0.1:${yibananReady.port}`,
+  TONGLU_YIBANAN_TOKEN: yibanan.token,
+  TONGLU_YIBANAN_RETRY_BASE_SECONDS: process.env.TONGLU_YIBANAN_RETRY_BASE_SECONDS ?? '10',
 };
 step('creating demo accounts, room and cases', 'node', [
   'server/dist/cli/seed-demo.js',
@@ -104,6 +124,7 @@ Tonglu demo is running.
   Data folder     ${dataDir}
   Server log      ${logFile}
   NVR simulator   HTTP 127.0.0.1:${ready.httpPort}, RTSP 127.0.0.1:${ready.rtspPort}, switches: http://127.0.0.1:${ready.httpPort}/__sim/state
+  易办案 simulator API 127.0.0.1:${yibananReady.port}, packages: http://127.0.0.1:${yibananReady.controlPort}/__sim/packages, switches: /__sim/state
   Archive delay   ${serverEnv.TONGLU_ARCHIVE_DELAY_SECONDS} s after 结束办案
 
 Press Ctrl+C to stop.`);

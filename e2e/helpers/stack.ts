@@ -5,14 +5,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startNvrSimulator } from '../../simulators/nvr/src/launch.js';
+import { startYibananSimulator } from '../../simulators/yibanan/src/launch.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const NVR_PASSWORD = 'e2e#Pass:1';
+const YIBANAN_TOKEN = 'e2e-yibanan-token';
 
 export interface Stack {
   baseUrl: string;
   dataDir: string;
   nvr: Awaited<ReturnType<typeof startNvrSimulator>>;
+  /** The 易办案 receiver simulator that the server delivers packages to. */
+  yibanan: Awaited<ReturnType<typeof startYibananSimulator>>;
   browser: Browser;
   stop: () => Promise<void>;
 }
@@ -27,16 +31,18 @@ function freePort(): Promise<number> {
 }
 
 /**
- * Starts what the README's demo starts, on free ports and a temporary data folder: the NVR simulator, the built
- * server with its built web UI (npm test builds both first), the demo data, and headless Debian Chromium.
+ * Starts what the README's demo starts, on free ports and a temporary data folder: the NVR and 易办案 simulators,
+ * the built server with its built web UI (npm test builds both first), the demo data, and headless Debian Chromium.
+ * `serverEnv` adds or overrides server settings.
  */
-export async function startStack(archiveDelaySeconds = 3): Promise<Stack> {
+export async function startStack(archiveDelaySeconds = 3, serverEnv: Record<string, string> = {}): Promise<Stack> {
   if (!existsSync(path.join(root, 'server/dist/server.js')) || !existsSync(path.join(root, 'web/dist/index.html'))) {
     throw new Error('build the server and the web UI first: npm run build');
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tonglu-e2e-'));
   const port = await freePort();
   const nvr = await startNvrSimulator({ username: 'admin', password: NVR_PASSWORD });
+  const yibanan = await startYibananSimulator({ token: YIBANAN_TOKEN });
   const env = {
     ...process.env,
     TONGLU_DATA_DIR: dataDir,
@@ -44,6 +50,10 @@ export async function startStack(archiveDelaySeconds = 3): Promise<Stack> {
     TONGLU_HOST: '127.0.0.1',
     TONGLU_ARCHIVE_DELAY_SECONDS: String(archiveDelaySeconds),
     TONGLU_LOG_LEVEL: 'warn',
+    TONGLU_YIBANAN_URL: yibanan.baseUrl,
+    TONGLU_YIBANAN_TOKEN: YIBANAN_TOKEN,
+    TONGLU_YIBANAN_RETRY_BASE_SECONDS: '1',
+    ...serverEnv,
   };
   const seeded = spawnSync('node', [path.join(root, 'server/dist/cli/seed-demo.js'), '--nvr-http-port', String(nvr.httpPort), '--nvr-rtsp-port', String(nvr.rtspPort), '--nvr-password', NVR_PASSWORD], { env, encoding: 'utf8' });
   if (seeded.status !== 0) throw new Error(`seed failed: ${seeded.stderr}`);
@@ -66,12 +76,14 @@ export async function startStack(archiveDelaySeconds = 3): Promise<Stack> {
     baseUrl,
     dataDir,
     nvr,
+    yibanan,
     browser,
     stop: async () => {
       await browser.close();
       server.kill('SIGTERM');
       await new Promise((resolve) => server.once('exit', resolve));
       await nvr.stop();
+      await yibanan.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

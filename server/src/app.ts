@@ -18,6 +18,7 @@ import { auditRoutes } from './modules/audit/audit.routes.js';
 import { caseRoutes } from './modules/cases/case.routes.js';
 import { caseAccessRoutes } from './modules/cases/case-access.routes.js';
 import { caseAdminRoutes } from './modules/case-admin/case-admin.routes.js';
+import { deliveryRoutes } from './modules/delivery/delivery.routes.js';
 import { documentRoutes } from './modules/documents/document.routes.js';
 import { dossierRoutes } from './modules/dossier/dossier.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
@@ -114,6 +115,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(dossierRoutes);
   await app.register(offsiteRoutes);
   await app.register(auditRoutes);
+  await app.register(deliveryRoutes);
 
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: 'index.html' });
@@ -134,6 +136,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     stopUploadExpiry?.();
     app.services.live.stopAll();
     await app.services.worker.stop();
+    app.services.deliveryJob.close();
     await db.kysely.destroy();
   });
 

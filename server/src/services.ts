@@ -18,6 +18,10 @@ import { RecordedCaseRepository } from './modules/cases/recorded-case.repository
 import { RecordedCaseService } from './modules/cases/recorded-case.service.js';
 import { CaseAdminRepository } from './modules/case-admin/case-admin.repository.js';
 import { CaseAdminService } from './modules/case-admin/case-admin.service.js';
+import { YibananHttpClient } from './adapters/yibanan/yibanan-http.client.js';
+import { DeliveryJob } from './modules/delivery/delivery.job.js';
+import { DeliveryRepository } from './modules/delivery/delivery.repository.js';
+import { DeliveryService } from './modules/delivery/delivery.service.js';
 import { DocumentService } from './modules/documents/document.service.js';
 import { DossierService } from './modules/dossier/dossier.service.js';
 import { JobRepository } from './modules/jobs/job.repository.js';
@@ -55,6 +59,8 @@ export interface Services {
   dossier: DossierService;
   offsite: OffsiteService;
   tusUploads: TusUploads;
+  deliveries: DeliveryService;
+  deliveryJob: DeliveryJob;
 }
 
 /** Wires every service with exactly what it uses. */
@@ -78,19 +84,45 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
 
   const sessionRepository = new SessionRepository(db);
   const jobs = new JobRepository(db);
+  // The worker is created below with the job handlers; services that queue jobs wake it through this function.
+  const wakeWorker = () => worker.wake();
+
+  const deliveryRepository = new DeliveryRepository(db);
+  const deliveries = new DeliveryService(
+    db,
+    deliveryRepository,
+    cases,
+    audit,
+    { mode: config.yibananMode, site: config.yibananSite, maxAttempts: config.yibananMaxAttempts },
+    wakeWorker,
+    log.child({ module: 'delivery' }),
+  );
+  const yibananClient = config.yibananMode === 'http' ? new YibananHttpClient(config.yibananUrl, config.yibananToken) : null;
+  const deliveryJob = new DeliveryJob(
+    db,
+    deliveryRepository,
+    deliveries,
+    yibananClient,
+    storage,
+    audit,
+    { chunkBytes: Math.max(1, Math.round(config.yibananChunkMb * 1024 * 1024)), outbox: config.yibananOutbox, retryBaseSeconds: config.yibananRetryBaseSeconds },
+    log.child({ module: 'delivery' }),
+  );
+
   const archive = new ArchiveService(
     db,
     sessionRepository,
     rooms,
     storage,
     { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, rtspTimeoutSeconds: 15 },
+    deliveries,
     log.child({ module: 'archive' }),
   );
   const tusDirectory = path.join(config.dataDir, 'incoming', 'tus');
-  const offsiteArchive = new OffsiteArchiveService(db, sessionRepository, storage, tusDirectory, config.ffmpegPath, config.ffprobePath, log.child({ module: 'offsite-archive' }));
-  const worker = new JobWorker(
+  const offsiteArchive = new OffsiteArchiveService(db, sessionRepository, storage, tusDirectory, config.ffmpegPath, config.ffprobePath, deliveries, log.child({ module: 'offsite-archive' }));
+  const worker: JobWorker = new JobWorker(
     jobs,
-    [archive, offsiteArchive],
+    [archive, offsiteArchive, deliveryJob],
     { pollMs: 1000, leaseSeconds: config.jobLeaseSeconds, concurrency: 2, retryBaseSeconds: config.archiveRetryBaseSeconds },
     log.child({ module: 'worker' }),
   );
@@ -103,7 +135,8 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     rooms,
     audit,
     { archiveDelaySeconds: config.archiveDelaySeconds, archiveMaxAttempts: config.archiveMaxAttempts },
-    () => worker.wake(),
+    wakeWorker,
+    deliveries,
     log.child({ module: 'sessions' }),
   );
   const media = new MediaService(db, cases, storage);
@@ -126,10 +159,10 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     log.child({ module: 'case-admin' }),
   );
 
-  const documents = new DocumentService(db, sessions, cases, storage, audit, config.documentMaxBytes);
+  const documents = new DocumentService(db, sessions, cases, storage, audit, config.documentMaxBytes, deliveries);
   const dossier = new DossierService(db, cases, storage);
   const offsite = new OffsiteService(db, sessions, caseRepository, cases, audit, { archiveMaxAttempts: config.archiveMaxAttempts }, () => worker.wake());
   const tusUploads = new TusUploads(tusDirectory, offsite, audit, config.ffprobePath, config.videoMaxBytes, log.child({ module: 'tus' }), config.uploadExpiryHours);
 
-  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, users, caseGrants, recordedCases, caseAdmin, documents, dossier, offsite, tusUploads };
+  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, users, caseGrants, recordedCases, caseAdmin, documents, dossier, offsite, tusUploads, deliveries, deliveryJob };
 }

@@ -52,6 +52,25 @@ export interface AppConfig {
   videoMaxBytes: number;
   /** Hours after which an unfinished resumable upload (非办案区同录) is deleted; 0 keeps them. */
   uploadExpiryHours: number;
+  /**
+   * How packages reach 易办案: http, folder (drop into the outbox for the gateway) or off. When empty, a set URL
+   * picks http, else a set outbox picks folder, else off.
+   */
+  yibananMode: string;
+  /** Base URL of the 易办案 receiver, e.g. http://127.0.0.1:37100. */
+  yibananUrl: string;
+  /** Bearer token for the 易办案 receiver; never logged or sent to the browser. */
+  yibananToken: string;
+  /** Outbox folder of folder mode, moved across the network gateway (网闸). */
+  yibananOutbox: string;
+  /** Site code in package ids TL-<site>-<session id>-<seq>, the unit's six-digit 单位编码. */
+  yibananSite: string;
+  /** Size of one upload chunk in MB (fractions allowed). */
+  yibananChunkMb: number;
+  /** Attempts of one delivery before it is marked failed. */
+  yibananMaxAttempts: number;
+  /** First delivery retry delay in seconds; each further retry doubles it. */
+  yibananRetryBaseSeconds: number;
 }
 
 const defaults: AppConfig = {
@@ -82,6 +101,14 @@ const defaults: AppConfig = {
   documentMaxBytes: 200 * 1024 * 1024,
   videoMaxBytes: 20 * 1024 * 1024 * 1024,
   uploadExpiryHours: 72,
+  yibananMode: '',
+  yibananUrl: '',
+  yibananToken: '',
+  yibananOutbox: '',
+  yibananSite: '320583',
+  yibananChunkMb: 16,
+  yibananMaxAttempts: 8,
+  yibananRetryBaseSeconds: 30,
 };
 
 const envNames: Record<keyof AppConfig, string> = {
@@ -112,6 +139,14 @@ const envNames: Record<keyof AppConfig, string> = {
   documentMaxBytes: 'TONGLU_DOCUMENT_MAX_BYTES',
   videoMaxBytes: 'TONGLU_VIDEO_MAX_BYTES',
   uploadExpiryHours: 'TONGLU_UPLOAD_EXPIRY_HOURS',
+  yibananMode: 'TONGLU_YIBANAN_MODE',
+  yibananUrl: 'TONGLU_YIBANAN_URL',
+  yibananToken: 'TONGLU_YIBANAN_TOKEN',
+  yibananOutbox: 'TONGLU_YIBANAN_OUTBOX',
+  yibananSite: 'TONGLU_YIBANAN_SITE',
+  yibananChunkMb: 'TONGLU_YIBANAN_CHUNK_MB',
+  yibananMaxAttempts: 'TONGLU_YIBANAN_MAX_ATTEMPTS',
+  yibananRetryBaseSeconds: 'TONGLU_YIBANAN_RETRY_BASE_SECONDS',
 };
 
 function parseValue(key: keyof AppConfig, raw: string): AppConfig[keyof AppConfig] {
@@ -147,5 +182,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   Object.assign(config, overrides);
   config.dataDir = path.resolve(config.dataDir);
   if (!config.databaseUrl) config.databaseUrl = `sqlite:${path.join(config.dataDir, 'tonglu.sqlite')}`;
+  config.yibananMode = resolveYibananMode(config);
+  if (config.yibananOutbox) config.yibananOutbox = path.resolve(config.yibananOutbox);
   return config;
+}
+
+/** Returns the effective 易办案 mode and rejects settings that cannot work. */
+function resolveYibananMode(config: AppConfig): string {
+  let mode = config.yibananMode;
+  if (!mode && config.yibananUrl) mode = 'http';
+  else if (!mode && config.yibananOutbox) mode = 'folder';
+  else if (!mode) mode = 'off';
+  if (!['http', 'folder', 'off'].includes(mode)) throw new Error(`TONGLU_YIBANAN_MODE must be http, folder or off, got "${mode}"`);
+  if (mode === 'http' && !/^https?:\/\//.test(config.yibananUrl)) throw new Error('TONGLU_YIBANAN_MODE=http needs TONGLU_YIBANAN_URL (http:// or https://)');
+  if (mode === 'folder' && !config.yibananOutbox) throw new Error('TONGLU_YIBANAN_MODE=folder needs TONGLU_YIBANAN_OUTBOX');
+  if (!/^[0-9A-Za-z]{1,20}$/.test(config.yibananSite)) throw new Error(`TONGLU_YIBANAN_SITE must be letters and digits (e.g. 320583), got "${config.yibananSite}"`);
+  if (config.yibananChunkMb <= 0) throw new Error('TONGLU_YIBANAN_CHUNK_MB must be greater than 0');
+  if (config.yibananMaxAttempts < 1) throw new Error('TONGLU_YIBANAN_MAX_ATTEMPTS must be at least 1');
+  return mode;
 }

@@ -243,6 +243,49 @@ export interface OffsiteUploadTable {
   finished_at: string | null;
 }
 
+/** A package delivered to 易办案: a session's recordings (kind session) or documents added later (kind supplement). */
+export interface DeliveryTable {
+  id: Generated<number>;
+  session_id: number;
+  /** TL-<site>-<session id>-<seq>, stable across retries. */
+  package_id: string;
+  /** session or supplement. */
+  kind: string;
+  seq: number;
+  /** For a supplement: the package it adds to. */
+  follows_package_id: string | null;
+  /** http or folder, chosen from the setting when the package was created. */
+  mode: string;
+  /** queued, sending, delivered, failed, or skipped when the session was ended without the 易办案 tick. */
+  state: string;
+  /** manifest.json as sent, frozen at creation. */
+  manifest: string;
+  manifest_sha256: string;
+  bytes_total: number;
+  bytes_sent: Generated<number>;
+  /** Attempts of the current round; 重试 starts a new round. */
+  attempts: Generated<number>;
+  /** Chinese reason of the last failure, shown to admins. */
+  last_error: string | null;
+  receipt_id: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+/** A file listed in a package's manifest, at its position in the files array. */
+export interface DeliveryFileTable {
+  id: Generated<number>;
+  delivery_id: number;
+  media_file_id: number;
+  position: number;
+  path: string;
+  kind: string;
+  size: number;
+  sha256: string;
+  sm3: string;
+}
+
 export interface Database {
   departments: DepartmentTable;
   users: UserTable;
@@ -259,6 +302,8 @@ export interface Database {
   offsite_uploads: OffsiteUploadTable;
   case_documents: CaseDocumentTable;
   audit_chain_head: AuditChainHeadTable;
+  deliveries: DeliveryTable;
+  delivery_files: DeliveryFileTable;
 }
 
 export type UserRow = Selectable<UserTable>;
@@ -275,3 +320,5 @@ export type CaseGrantRow = Selectable<CaseGrantTable>;
 export type DossierFileRow = Selectable<DossierFileTable>;
 export type OffsiteUploadRow = Selectable<OffsiteUploadTable>;
 export type CaseDocumentRow = Selectable<CaseDocumentTable>;
+export type DeliveryRow = Selectable<DeliveryTable>;
+export type DeliveryFileRow = Selectable<DeliveryFileTable>;

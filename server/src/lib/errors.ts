@@ -56,6 +56,9 @@ export const errorCatalogue = {
   OFFSITE_NO_VIDEO: { status: 409, message: '请先上传同录视频，再结束办案。' },
   NOT_A_VIDEO: { status: 415, message: '上传的文件不是视频文件，请选择同录视频后重新上传。' },
   VIDEO_TOO_LARGE: { status: 413, message: '视频文件过大，请联系系统管理员调整上限。' },
+  DELIVERY_NOT_FOUND: { status: 404, message: '推送记录不存在或您没有权限查看。' },
+  DELIVERY_NOT_FAILED: { status: 409, message: '只有推送失败的记录才能重试。' },
+  DELIVERY_RETRY_FORBIDDEN: { status: 403, message: '只有案件承办人或系统管理员可以重试推送。' },
   INTERNAL: { status: 500, message: '服务器内部错误，请稍后重试或联系系统管理员。' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -30,6 +30,7 @@ interface Context {
   offsiteUploadId: number;
   dossierFileId: number;
   caseDocumentId: number;
+  deliveryId: number;
   counter: number;
 }
 
@@ -437,6 +438,18 @@ const routeCases: RouteCase[] = [
   { method: 'GET', route: '/api/audit/export', url: () => '/api/audit/export?format=csv', expected: all(403, { auditor: 200 }) },
   { method: 'POST', route: '/api/audit/verify', url: () => '/api/audit/verify', expected: all(403, { auditor: 200 }) },
   { method: 'GET', route: '/api/cases/:id/file-access', url: (c) => `/api/cases/${c.caseId}/file-access`, expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }) },
+  // 易办案推送
+  { method: 'GET', route: '/api/deliveries', url: () => '/api/deliveries', expected: all(403, { sysadmin: 200, admin: 200 }) },
+  {
+    method: 'POST',
+    route: '/api/deliveries/:id/retry',
+    url: (c) => `/api/deliveries/${c.deliveryId}/retry`,
+    prepare: async (c) => {
+      await t.app.services.db.kysely.updateTable('deliveries').set({ state: 'failed' }).where('id', '=', c.deliveryId).execute();
+    },
+    // The case's handler may retry the packages of the case, admins any; officers without the case get "not found".
+    expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }),
+  },
 ];
 
 const passwords: Record<Exclude<Caller, 'anonymous'>, [string, string]> = {
@@ -456,7 +469,8 @@ async function loginAs(caller: Caller): Promise<string> {
 }
 
 beforeAll(async () => {
-  t = await createTestApp();
+  // 易办案 on the discard port: packages are created, and the worker that would send them does not run in this test.
+  t = await createTestApp({ yibananUrl: 'http://127.0.0.1:9' });
   const db = t.app.services.db.kysely;
   await insertUser('sysonly', 'sysadmin');
   context.spareUserId = await insertUser('spare', 'officer');
@@ -489,6 +503,10 @@ beforeAll(async () => {
     Readable.from([PDF_BYTES]),
   );
   context.caseDocumentId = caseDocument.id;
+  // A delivery record of the archived session; the worker does not run here, so retrying it only queues its job.
+  await t.app.services.db.kysely.updateTable('recording_sessions').set({ upload_to_yibanan: 1 }).where('id', '=', archivedSessionId).execute();
+  await db.transaction().execute((trx) => t.app.services.deliveries.planSessionPackage(trx, archivedSessionId));
+  context.deliveryId = (await db.selectFrom('deliveries').select('id').where('session_id', '=', archivedSessionId).executeTakeFirstOrThrow()).id;
 
   for (const caller of callers) cookies[caller] = await loginAs(caller);
 });

@@ -1,12 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NVR_PASSWORD, NVR_USER, startTestNvr, type NvrSimulator } from '../helpers/nvr-simulator.js';
 import { sleep, waitFor } from '../helpers/polling.js';
+import { ApiClient, freePort, killServerProcess, startServerProcess } from '../helpers/server-process.js';
 
 // The real server process is killed with SIGKILL while archive jobs run. SQLite only, because the test reads the database file directly.
 const serverDir = path.resolve(import.meta.dirname, '../..');
@@ -16,16 +16,7 @@ let nvr: NvrSimulator;
 let dataDir: string;
 let port: number;
 let server: ChildProcess | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+let client: ApiClient;
 
 function serverEnv(): NodeJS.ProcessEnv {
   return {
@@ -42,47 +33,13 @@ function serverEnv(): NodeJS.ProcessEnv {
 }
 
 async function startServer(): Promise<void> {
-  // One process (node with the tsx loader, not the tsx wrapper), so SIGKILL really kills the server.
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: serverDir, env: serverEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
-  const started = server;
-  await waitFor('server to listen', async () => {
-    if (started.exitCode !== null) throw new Error(`server exited with code ${started.exitCode} during start`);
-    try {
-      return (await fetch(`http://127.0.0.1:${port}/api/auth/me`)).status === 401;
-    } catch {
-      return false;
-    }
-  }, 30_000);
+  server = await startServerProcess(serverEnv(), port);
 }
 
 async function killServer(): Promise<void> {
   const running = server;
   server = undefined;
-  if (!running || running.exitCode !== null) return;
-  running.kill('SIGKILL');
-  await new Promise((resolve) => running.once('exit', resolve));
-}
-
-// CSRF token of each login cookie, sent back in X-Tonglu-CSRF as the web UI does.
-const csrfTokens = new Map<string, string>();
-
-async function api(method: string, url: string, cookie: string, body?: unknown): Promise<Response> {
-  return fetch(`http://127.0.0.1:${port}${url}`, {
-    method,
-    headers: { cookie, 'x-tonglu-csrf': csrfTokens.get(cookie) ?? '', ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-}
-
-async function login(): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'zhangming', password: 'Tonglu@2026' }),
-  });
-  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] as string;
-  csrfTokens.set(cookie, ((await response.json()) as { csrfToken: string }).csrfToken);
-  return cookie;
+  await killServerProcess(running);
 }
 
 function sessionState(sessionId: number): string {
@@ -98,6 +55,7 @@ beforeAll(async () => {
   nvr = await startTestNvr();
   dataDir = mkdtempSync(path.join(tmpdir(), 'tonglu-restart-'));
   port = await freePort();
+  client = new ApiClient(port);
   const seeded = spawnSync(
     tsx,
     ['src/cli/seed-demo.ts', '--nvr-http-port', String(nvr.httpPort), '--nvr-rtsp-port', String(nvr.rtspPort), '--nvr-user', NVR_USER, '--nvr-password', NVR_PASSWORD],
@@ -115,10 +73,10 @@ afterAll(async () => {
 
 describe('server killed during archive jobs', () => {
   it('completes every job exactly once after restarts', async () => {
-    let cookie = await login();
-    const cases = (await (await api('GET', '/api/cases', cookie)).json()) as { items: { id: number; name: string }[] };
+    let cookie = await client.login('zhangming', 'Tonglu@2026');
+    const cases = (await (await client.call('GET', '/api/cases', cookie)).json()) as { items: { id: number; name: string }[] };
     const caseId = cases.items.find((item) => item.name === '王某某盗窃案')?.id as number;
-    const detail = (await (await api('GET', `/api/cases/${caseId}`, cookie)).json()) as { suspects: { id: number }[] };
+    const detail = (await (await client.call('GET', `/api/cases/${caseId}`, cookie)).json()) as { suspects: { id: number }[] };
     const suspectId = detail.suspects[0]?.id as number;
     // A slow NVR makes each download last a few seconds, so the kills land inside fetch, remux and hashing.
     await nvr.setState({ slowBytesPerSec: 96 * 1024 });
@@ -126,13 +84,13 @@ describe('server killed during archive jobs', () => {
     const killDelays = [300, 1500, 3000];
     const sessionIds: number[] = [];
     for (const delay of killDelays) {
-      cookie = await login();
-      const started = await api('POST', '/api/sessions', cookie, { caseId, suspectId });
+      cookie = await client.login('zhangming', 'Tonglu@2026');
+      const started = await client.call('POST', '/api/sessions', cookie, { caseId, suspectId });
       expect(started.status, await started.clone().text()).toBe(201);
       const session = (await started.json()) as { id: number };
       sessionIds.push(session.id);
       await sleep(5_000);
-      expect((await api('POST', `/api/sessions/${session.id}/end`, cookie, { uploadToYibanan: true })).status).toBe(200);
+      expect((await client.call('POST', `/api/sessions/${session.id}/end`, cookie, { uploadToYibanan: true })).status).toBe(200);
 
       await waitFor(`session ${session.id} fetching`, async () => sessionState(session.id) === 'fetching', 30_000, 50);
       await sleep(delay);

@@ -1,5 +1,6 @@
 import type { RoomRef } from './auth';
 import { request } from './client';
+import type { SessionDeliveryStatus } from './deliveries';
 import type { MediaFile } from './files';
 
 export type SessionState = 'recording' | 'ended' | 'fetching' | 'archived' | 'failed';
@@ -35,6 +36,8 @@ export interface Session {
 
 export interface SessionWithFiles extends Session {
   files: MediaFile[];
+  /** 易办案 packages of the session. */
+  yibanan?: SessionDeliveryStatus;
 }
 
 export interface ConsoleState {

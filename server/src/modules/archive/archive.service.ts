@@ -8,7 +8,9 @@ import { NvrError, type NvrAdapter, type NvrConnection } from '../../adapters/nv
 import { hashBuffer, hashFile } from '../../adapters/storage/file-hash.js';
 import { fsyncPath, writeFileAtomic } from '../../adapters/storage/fs-utils.js';
 import type { StorageLayout } from '../../adapters/storage/storage-layout.js';
+import type { Transaction } from 'kysely';
 import type { Db } from '../../db/database.js';
+import type { Database } from '../../db/schema.js';
 import { formatCompactLocal, sanitizeFileNamePart } from '../../lib/file-names.js';
 import { nowIso } from '../../lib/time.js';
 import type { JobContext, JobHandler, JobOutcome } from '../jobs/job.types.js';
@@ -20,6 +22,11 @@ export interface ArchiveSettings {
   ffmpegPath: string;
   ffprobePath: string;
   rtspTimeoutSeconds: number;
+}
+
+/** Work that must commit together with a session's archive, such as freezing its 易办案 package. */
+export interface ArchiveCompletionHook {
+  planSessionPackage(trx: Transaction<Database>, sessionId: number): Promise<void>;
 }
 
 /** A failure that retrying may fix, with a Chinese reason for the session's record. */
@@ -56,6 +63,7 @@ export class ArchiveService implements JobHandler<'archive'> {
     private readonly rooms: RoomService,
     private readonly storage: StorageLayout,
     private readonly settings: ArchiveSettings,
+    private readonly completion: ArchiveCompletionHook,
     private readonly log: FastifyBaseLogger,
   ) {}
 
@@ -181,6 +189,7 @@ export class ArchiveService implements JobHandler<'archive'> {
           .set({ state: 'archived', failure_reason: null, gaps: JSON.stringify(checked.gaps), updated_at: now })
           .where('id', '=', session.id)
           .execute();
+        await this.completion.planSessionPackage(trx, session.id);
       });
       log.info({ sha256: hashes.sha256 }, 'session archived');
       return 'done';

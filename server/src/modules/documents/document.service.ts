@@ -45,6 +45,11 @@ export interface CaseDocumentView {
   createdAt: string;
 }
 
+/** Receives each 资料补充 document once it is stored, to send it on to 易办案. */
+export interface AdditionListener {
+  onDocumentAdded(sessionId: number): Promise<void>;
+}
+
 const MAX_FILE_NAME_LENGTH = 200;
 
 /**
@@ -66,6 +71,7 @@ export class DocumentService {
     private readonly storage: StorageLayout,
     private readonly audit: AuditService,
     private readonly maxBytes: number,
+    private readonly additions: AdditionListener,
   ) {}
 
   get maxDocumentBytes(): number {
@@ -112,6 +118,7 @@ export class DocumentService {
       result: 'success',
       details: { caseId: session.case_id, sessionId: session.id, fileName: cleanName, size: written.size, sha256: written.sha256 },
     });
+    if (isAddition) await this.additions.onDocumentAdded(session.id);
     const row = await this.db.kysely.selectFrom('media_files').selectAll().where('id', '=', inserted.id).executeTakeFirstOrThrow();
     return toDocumentView(row, user.displayName);
   }

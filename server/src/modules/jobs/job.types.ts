@@ -2,6 +2,7 @@
 export interface JobPayloads {
   archive: { sessionId: number };
   'offsite-archive': { sessionId: number };
+  delivery: { deliveryId: number };
 }
 
 export type JobType = keyof JobPayloads;
@@ -21,8 +22,18 @@ export interface JobHandler<T extends JobType> {
   run(payload: JobPayloads[T], context: JobContext): Promise<JobOutcome>;
   /** Called once when the last attempt failed, to put the job's record into a visible failed state. */
   onGiveUp(payload: JobPayloads[T], error: unknown): Promise<void>;
+  /** First retry delay of this job type in seconds, when it differs from the worker's. */
+  readonly retryBaseSeconds?: number;
+}
+
+/** A failure that no retry can fix (a rejected token, a hash mismatch): the worker gives up at once. */
+export class PermanentJobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentJobError';
+  }
 }
 
 export type AnyJobHandler = { [T in JobType]: JobHandler<T> }[JobType];
 
-export const jobTypes: readonly JobType[] = ['archive', 'offsite-archive'];
+export const jobTypes: readonly JobType[] = ['archive', 'offsite-archive', 'delivery'];

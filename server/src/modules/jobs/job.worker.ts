@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import { addSeconds, nowIso } from '../../lib/time.js';
 import type { JobRepository } from './job.repository.js';
-import { jobTypes, type AnyJobHandler, type JobContext, type JobType } from './job.types.js';
+import { jobTypes, PermanentJobError, type AnyJobHandler, type JobContext, type JobType } from './job.types.js';
 
 export interface WorkerOptions {
   pollMs: number;
@@ -110,13 +110,13 @@ export class JobWorker {
         return;
       }
       const reason = error instanceof Error ? error.message : String(error);
-      if (attempt >= maxAttempts) {
-        log.error({ err: error }, 'job failed on its last attempt');
+      if (attempt >= maxAttempts || error instanceof PermanentJobError) {
+        log.error({ err: error }, error instanceof PermanentJobError ? 'job failed and cannot succeed on retry' : 'job failed on its last attempt');
         await handler.onGiveUp(payload, error);
         await this.jobs.markFailed(jobId, this.workerId, reason);
         return;
       }
-      const delay = this.options.retryBaseSeconds * 2 ** (attempt - 1);
+      const delay = (handler.retryBaseSeconds ?? this.options.retryBaseSeconds) * 2 ** (attempt - 1);
       log.warn({ err: error, retryInSeconds: delay }, 'job failed; retrying later');
       await this.jobs.markRetry(jobId, this.workerId, addSeconds(nowIso(), delay), reason);
     } finally {

@@ -8,7 +8,7 @@ import type { StorageLayout } from '../../adapters/storage/storage-layout.js';
 import type { Db } from '../../db/database.js';
 import { formatCompactLocal, sanitizeFileNamePart } from '../../lib/file-names.js';
 import { nowIso } from '../../lib/time.js';
-import { describeArchiveFailure } from '../archive/archive.service.js';
+import { describeArchiveFailure, type ArchiveCompletionHook } from '../archive/archive.service.js';
 import type { JobContext, JobHandler, JobOutcome } from '../jobs/job.types.js';
 import type { SessionRepository } from '../sessions/session.repository.js';
 import { isMp4, probeVideo } from './video-probe.js';
@@ -53,6 +53,7 @@ export class OffsiteArchiveService implements JobHandler<'offsite-archive'> {
     private readonly tusDirectory: string,
     private readonly ffmpegPath: string,
     private readonly ffprobePath: string,
+    private readonly completion: ArchiveCompletionHook,
     private readonly log: FastifyBaseLogger,
   ) {}
 
@@ -173,6 +174,7 @@ export class OffsiteArchiveService implements JobHandler<'offsite-archive'> {
           .execute();
         await trx.updateTable('offsite_uploads').set({ state: 'archived' }).where('session_id', '=', session.id).where('state', '=', 'uploaded').execute();
         await trx.updateTable('recording_sessions').set({ state: 'archived', failure_reason: null, updated_at: now }).where('id', '=', session.id).execute();
+        await this.completion.planSessionPackage(trx, session.id);
       });
 
       for (const upload of uploads) {

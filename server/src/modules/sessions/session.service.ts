@@ -9,12 +9,18 @@ import type { CaseRepository } from '../cases/case.repository.js';
 import type { CaseService } from '../cases/case.service.js';
 import { JobRepository } from '../jobs/job.repository.js';
 import type { RoomService } from '../rooms/room.service.js';
+import type { SessionDeliveryStatus } from '../delivery/delivery.service.js';
 import type { SessionDetailRow, SessionRepository } from './session.repository.js';
 import { toSessionView, type SessionView } from './session.view.js';
 
 export interface SessionSettings {
   archiveDelaySeconds: number;
   archiveMaxAttempts: number;
+}
+
+/** Reads the 易办案 status of sessions for the case's session list. */
+export interface DeliveryStatusReader {
+  statusOfSessions(sessions: { id: number; uploadToYibanan: boolean }[]): Promise<Map<number, SessionDeliveryStatus>>;
 }
 
 export interface ConsoleView {
@@ -41,6 +47,7 @@ export class SessionService {
     private readonly audit: AuditService,
     private readonly settings: SessionSettings,
     private readonly onJobQueued: () => void,
+    private readonly deliveryStatus: DeliveryStatusReader,
     private readonly log: FastifyBaseLogger,
   ) {}
 
@@ -224,7 +231,10 @@ export class SessionService {
     await this.caseService.getVisible(user, caseId);
     const rows = await this.sessions.listForCase(caseId);
     const files = await this.sessions.listFiles(rows.map((row) => row.id));
-    return rows.map((row) => toSessionView(row, this.settings.archiveDelaySeconds, files));
+    const views = rows.map((row) => toSessionView(row, this.settings.archiveDelaySeconds, files));
+    const statuses = await this.deliveryStatus.statusOfSessions(views);
+    for (const view of views) view.yibanan = statuses.get(view.id);
+    return views;
   }
 
   async getVisible(user: AuthUser, sessionId: number): Promise<SessionDetailRow> {

@@ -1,4 +1,5 @@
 import type { MediaFileRow } from '../../db/schema.js';
+import type { SessionDeliveryStatus } from '../delivery/delivery.service.js';
 import { addSeconds } from '../../lib/time.js';
 import type { SessionDetailRow } from './session.repository.js';
 
@@ -47,6 +48,8 @@ export interface SessionView {
   /** Reason an admin gave for backfilling this session (视频补录); null for other kinds. */
   backfillReason: string | null;
   files?: MediaFileView[];
+  /** 易办案 packages of the session; listed with the case's sessions. */
+  yibanan?: SessionDeliveryStatus;
 }
 
 export function toFileView(row: MediaFileRow): MediaFileView {

@@ -9,4 +9,10 @@ export const systemRoutes: RouteRecordRaw[] = [
     component: () => import('@/views/system/rooms/list.vue'),
     meta: { title: t.menu.rooms, permission: 'system:room:manage', menuGroup: 'system' },
   },
+  {
+    path: 'system/deliveries',
+    name: 'system-deliveries',
+    component: () => import('@/views/system/deliveries/list.vue'),
+    meta: { title: t.menu.deliveries, permission: 'system:delivery:manage', menuGroup: 'system' },
+  },
 ];

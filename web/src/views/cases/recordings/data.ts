@@ -8,6 +8,11 @@ export function isArchivePending(session: SessionWithFiles): boolean {
   return pendingStates.has(session.state);
 }
 
+/** Returns whether an 易办案 package of the session is still queued or sending. */
+export function isDeliveryPending(session: SessionWithFiles): boolean {
+  return session.yibanan?.packages.some((delivery) => delivery.state === 'queued' || delivery.state === 'sending') ?? false;
+}
+
 /** Sorts newest first. The shown number stays chronological (第 1 次 is the earliest session). */
 export function sortNewestFirst(sessions: SessionWithFiles[]): SessionWithFiles[] {
   return [...sessions].sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
