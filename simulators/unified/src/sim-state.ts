@@ -9,9 +9,9 @@ export interface SimState {
   down: boolean;
   /** Delay before each API response, in ms, or null. */
   slowMs: number | null;
-  /** HTTP status answered instead of the real response (e.g. 503), or null. */
+  /** HTTP status sent instead of the real response (e.g. 503), or null. Applies before authentication. */
   errorStatus: number | null;
-  /** The error answers every Nth API request counted from when the error switch was set; 1 = all. */
+  /** Every Nth API request, counted from when errorStatus or errorEvery was set, gets the error; 1 = all. */
   errorEvery: number;
   /** Body bytes an API response sends before the socket is destroyed, or null for complete responses. */
   dropAfterBytes: number | null;
