@@ -14,7 +14,7 @@ import { decodePageKey, encodePageKey, START_KEY, type PageKey } from './page-to
 import type { MalformedKind, SimState } from './sim-state.js';
 import type { RequestStats } from './stats.js';
 
-/** What the API needs from the simulator. */
+/** Simulator state and services that the API handlers use. */
 export interface ApiContext {
   readonly token: string;
   readonly dwbm: string;
@@ -60,7 +60,7 @@ export class ApiServer {
     return this.boundPort;
   }
 
-  /** Listens on 127.0.0.1; port 0 picks a free port the first time and reuses it on later calls. */
+  /** Listens on 127.0.0.1. Port 0 picks a free port the first time, and later calls reuse it. */
   async listen(port: number = this.boundPort): Promise<number> {
     const server = http.createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
@@ -147,6 +147,7 @@ export class ApiServer {
       }
     } catch (error) {
       if (error instanceof ApiError) {
+        log('debug', 'Rejected an API request', { method, url: request.url, status: error.status, code: error.code });
         this.sendJsonBody(response, error.status, { code: error.code, message: error.message });
         return;
       }
@@ -298,7 +299,7 @@ function readSince(since: string): PageKey {
   return { gxsjMs: ms, bmsah: '\uffff' };
 }
 
-/** Parses a single `bytes=` range; returns null to send the whole file (no or unsupported Range header). */
+/** Parses a single `bytes=` range. Returns null, meaning the whole file, for a missing or unsupported Range header. */
 function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
   if (header === undefined) {
     return null;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 export interface SimulatorConfig {
-  /** API port on 127.0.0.1; 0 picks a free port, which is then kept when the `down` switch reopens it. */
+  /** API port on 127.0.0.1. 0 picks a free port, which the `down` switch reopens when switched off. */
   port: number;
   controlPort: number;
   /** Bearer token the API requires. */

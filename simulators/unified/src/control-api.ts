@@ -2,7 +2,7 @@
  * The simulator's own API on the control port, without authentication:
  *
  *   GET    /__sim/state                      current switches
- *   POST   /__sim/state                      JSON patch of switches; 400 names an invalid field
+ *   POST   /__sim/state                      JSON patch of switches, 400 names an invalid field
  *   POST   /__sim/reset                      switches back to defaults and request counts to zero
  *   GET    /__sim/stats                      API request counts per route and status
  *   GET    /__sim/cases                      every case in (gxsj, bmsah) order
@@ -32,6 +32,7 @@ export async function startControlServer(simulator: UnifiedSimulator, port: numb
   const server = http.createServer((request, response) => {
     handleControlRequest(simulator, request, response).catch((error: unknown) => {
       if (error instanceof StatePatchError || error instanceof RequestBodyError || error instanceof ControlRequestError || error instanceof DataStoreError) {
+        log('info', 'Rejected a control request', { method: request.method, url: request.url, error: error.message });
         sendJson(response, 400, { error: error.message });
         return;
       }

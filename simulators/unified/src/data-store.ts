@@ -52,7 +52,7 @@ export interface CasePage {
 
 export interface CaseChange {
   bmsah: string;
-  /** Names of the changed fields; `dossier` when files changed. */
+  /** Names of the changed fields, with `dossier` for changed files. */
   fields: string[];
 }
 
@@ -68,6 +68,8 @@ export class DataStore {
   private readonly fileOwners = new Map<string, string>();
   /** sha256 → file bytes. */
   private readonly contents = new Map<string, Buffer>();
+  /** sha256 of the bytes already in `files/`, so a save writes only new files. */
+  private readonly persistedContents = new Set<string>();
   private handlers: Handler[] = DEFAULT_HANDLERS.map((handler) => ({ ...handler }));
   private sequences: Record<string, number> = {};
   private nextFileNumber = 1;
@@ -153,8 +155,9 @@ export class DataStore {
   }
 
   /**
-   * Changes `count` random cases that are not deleted: always 案件状态, and sometimes the handler,
-   * a suspect's data, a suspect more, or a dossier file's bytes. Every changed case gets one fresh gxsj.
+   * Changes up to `count` random cases that are not deleted. Each gets a new 案件状态, and by chance
+   * also a new handler, changed suspect data, an added suspect or changed dossier files. All changed
+   * cases share one fresh gxsj.
    */
   async change(count: number, seed: number = randomInt(2 ** 32)): Promise<CaseChange[]> {
     const random = new Random(seed);
@@ -194,7 +197,7 @@ export class DataStore {
     return changes;
   }
 
-  /** Marks `count` random live cases as deleted (sfsc Y) with one fresh gxsj, and returns their 部门受案号. */
+  /** Marks up to `count` random live cases as deleted (sfsc Y) with one fresh gxsj, and returns their 部门受案号. */
   async delete(count: number, seed: number = randomInt(2 ** 32)): Promise<string[]> {
     const random = new Random(seed);
     const gxsj = formatChinaTime(this.nextGxsjMs());
@@ -209,7 +212,7 @@ export class DataStore {
 
   /**
    * Inserts or replaces cases as sent, keyed by the normalized 部门受案号. Cases without gxsj get one
-   * fresh gxsj; a new case gets generated dossier files. Throws DataStoreError on an unusable item.
+   * fresh gxsj, and a new case gets generated dossier files. Throws DataStoreError on an unusable item.
    */
   async upsert(items: unknown[]): Promise<string[]> {
     const records = items.map((item, index) => readUpsertItem(item, index, this.dwbm));
@@ -237,7 +240,7 @@ export class DataStore {
     return upserted;
   }
 
-  /** Removes every case and file; the handlers and the number sequences stay. */
+  /** Removes every case and file. The handlers and the number sequences stay. */
   async clear(): Promise<void> {
     this.cases.clear();
     this.fileOwners.clear();
@@ -303,7 +306,12 @@ export class DataStore {
       throw error;
     }
 
-    const snapshot = JSON.parse(text) as Snapshot;
+    let snapshot: Snapshot;
+    try {
+      snapshot = JSON.parse(text) as Snapshot;
+    } catch (error) {
+      throw new DataStoreError(`${datasetPath} is not valid JSON (${(error as Error).message}). Delete it or use another --data-dir.`);
+    }
     if (snapshot.format !== 1) {
       throw new DataStoreError(`${datasetPath} has unknown format ${String(snapshot.format)}. Delete it or use another --data-dir.`);
     }
@@ -321,6 +329,7 @@ export class DataStore {
         this.fileOwners.set(file.wjbh, key);
         if (!this.contents.has(file.sha256)) {
           this.contents.set(file.sha256, await readFile(path.join(this.dataDir!, 'files', file.sha256)));
+          this.persistedContents.add(file.sha256);
         }
       }
     }
@@ -343,11 +352,12 @@ export class DataStore {
       cases: [...this.cases.values()],
     };
     const text = JSON.stringify(snapshot);
-    const contents = new Map(this.contents);
+    const newContents = [...this.contents].filter(([sha256]) => !this.persistedContents.has(sha256));
     const written = this.saving.then(async () => {
       // File bytes first, so the data set never names a file that is not on disk.
-      for (const [sha256, content] of contents) {
+      for (const [sha256, content] of newContents) {
         await writeFileAtomically(path.join(dataDir, 'files', sha256), content, true);
+        this.persistedContents.add(sha256);
       }
       await writeFileAtomically(path.join(dataDir, DATASET_FILE), Buffer.from(text, 'utf8'), false);
     });

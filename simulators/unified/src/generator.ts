@@ -33,8 +33,8 @@ export const DEPARTMENTS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The unit's people. 张明 (0371, zhangming) and 李华 (0372, lihua) are the demo users of the Tonglu
- * seed data; 陈静 and 赵磊 match no Tonglu user, so the admin sees them as unmatched handlers.
+ * The unit's people. 张明 (0371, zhangming) and 李华 (0372, lihua) are users of the Tonglu demo seed
+ * data. 陈静 and 赵磊 match no demo user, so Tonglu lists them as unmatched handlers.
  */
 export const DEFAULT_HANDLERS: readonly Handler[] = [
   { gh: '0371', xm: '张明', dlzh: 'zhangming', bm_bm: '0003', bm_mc: '第一检察部' },

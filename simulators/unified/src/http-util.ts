@@ -8,7 +8,7 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 
 export class RequestBodyError extends Error {}
 
-/** Reads a JSON request body of at most `maxBytes`; an empty body reads as `{}`. Throws RequestBodyError. */
+/** Reads a JSON request body of at most `maxBytes`, returning `{}` for an empty body. Throws RequestBodyError. */
 export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
   const chunks: Buffer[] = [];
   let length = 0;

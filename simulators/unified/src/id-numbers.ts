@@ -26,7 +26,7 @@ export function isValidResidentId(value: string): boolean {
 /** 行政区划代码 of places near 昆山 and a few farther ones, for the first six digits. */
 const AREA_CODES = ['320583', '320583', '320583', '320506', '320505', '320102', '320282', '341023', '342101', '410105', '510105', '430102'];
 
-/** Builds a valid 18-digit 居民身份证 number; the order code is odd for men and even for women. */
+/** Builds a valid 18-digit 居民身份证 number. The order code is odd for men and even for women. */
 export function generateResidentId(random: Random, birthDate: string, isMale: boolean): string {
   const order = random.integer(0, 49) * 2 + (isMale ? 1 : 0);
   const first17 = `${random.pick(AREA_CODES)}${birthDate.replaceAll('-', '')}${String(random.integer(0, 9))}${String(order).padStart(2, '0')}`;

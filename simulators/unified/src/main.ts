@@ -8,7 +8,7 @@ import { describeError, log } from './log.js';
 import { UnifiedSimulator } from './simulator.js';
 
 async function main(): Promise<void> {
-  // A parent that died closes our stdout and stderr; writing there then fails with EPIPE.
+  // A parent that died closes our stdout and stderr, so writing there fails with EPIPE.
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);
 

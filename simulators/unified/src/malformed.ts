@@ -8,12 +8,12 @@ import type { MalformedKind } from './sim-state.js';
 export const HUGE_STRING_BYTES = 10 * 1024 * 1024;
 
 /**
- * Applies the item-level defects to one case (in place):
- * - missing-fields: removes ajmc, ajlb_bm, ajlb_mc and slrq, and both zjlx_dm and zjlx_mc of each suspect;
- *   bmsah and gxsj stay so the client can name the rejected case
- * - bad-dates: slrq 2026-02-30 and csrq 1990/13/45; gxsj stays valid
- * - bad-id-numbers: resident ID numbers with a wrong check digit or 17 characters
- * - huge-strings: ajmc becomes a 10 MiB string
+ * Applies the item-level defects to one case, in place:
+ * - missing-fields: removes ajmc, ajlb_bm, ajlb_mc, slrq, and zjlx_dm and zjlx_mc of each suspect.
+ *   bmsah and gxsj stay, so the client can name the rejected case.
+ * - bad-dates: slrq 2026-02-30 and csrq 1990/13/45. gxsj stays valid.
+ * - bad-id-numbers: resident ID numbers with a wrong check character or 17 characters.
+ * - huge-strings: ajmc becomes a 10 MiB string.
  */
 export function applyItemDefects(item: Record<string, unknown>, kinds: readonly MalformedKind[]): void {
   const suspects = Array.isArray(item['xyr']) ? (item['xyr'] as Array<Record<string, unknown>>) : [];

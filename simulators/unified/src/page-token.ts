@@ -16,7 +16,7 @@ interface EncodedKey {
   b: string;
 }
 
-/** Position before every case; the sync token of an empty data set. */
+/** Position before every case, used as the sync token of an empty data set. */
 export const START_KEY: PageKey = { gxsjMs: Number.NEGATIVE_INFINITY, bmsah: '' };
 
 export function encodePageKey(key: PageKey): string {

@@ -5,19 +5,19 @@ export const MALFORMED_KINDS = ['missing-fields', 'bad-dates', 'bad-id-numbers',
 export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 
 export interface SimState {
-  /** The API listener is closed, so connections are refused; switching off reopens the same port. */
+  /** The API listener is closed, so connections are refused. Switching off reopens the same port. */
   down: boolean;
   /** Delay before each API response, in ms, or null. */
   slowMs: number | null;
   /** HTTP status sent instead of the real response (e.g. 503), or null. Applies before authentication. */
   errorStatus: number | null;
-  /** Every Nth API request, counted from when errorStatus or errorEvery was set, gets the error; 1 = all. */
+  /** Every Nth API request, counted from when errorStatus or errorEvery was set, gets the error (1 = all). */
   errorEvery: number;
   /** Body bytes an API response sends before the socket is destroyed, or null for complete responses. */
   dropAfterBytes: number | null;
   /** Defects applied to the first case of each `GET /api/v1/cases` page. */
   malformed: MalformedKind[];
-  /** How many more case pages get the defects; null = every page until `malformed` is cleared. */
+  /** How many more case pages get the defects, or null for every page until `malformed` is cleared. */
   malformedPages: number | null;
 }
 
@@ -79,7 +79,7 @@ export function applyStatePatch(current: SimState, patch: unknown): SimState {
   return next;
 }
 
-/** Reads an integer in range; null, 0 and false switch the setting off unless `zeroIsValue`. */
+/** Reads an integer in range. null, false and 0 (unless `zeroIsValue`) switch the setting off. */
 function readOptionalInteger(key: string, value: unknown, minimum: number, maximum: number, zeroIsValue = false): number | null {
   if (value === null || value === false || (value === 0 && !zeroIsValue)) {
     return null;

@@ -79,7 +79,7 @@ export class UnifiedSimulator implements ApiContext {
     return kinds;
   }
 
-  /** Applies a state patch; throws StatePatchError on an invalid patch, or the listen error when reopening fails. */
+  /** Applies a state patch. Throws StatePatchError on an invalid patch, or the listen error when reopening fails. */
   updateState(patch: unknown): Promise<SimState> {
     const result = this.stateChange.then(() => this.applyState(applyStatePatch(this.currentState, patch), patch));
     this.stateChange = result.catch(() => undefined);

@@ -1,7 +1,7 @@
 /** API request counts per route and response status, served by `GET /__sim/stats`. */
 export interface RouteStats {
   count: number;
-  /** Status code → responses; `aborted` counts responses whose socket closed before the end. */
+  /** Responses per status code, and per `aborted` for sockets that closed before the end. */
   statuses: Record<string, number>;
 }
 
