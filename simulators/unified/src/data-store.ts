@@ -1,12 +1,11 @@
 /**
  * The simulated 大统一2.0 data set: cases with suspects, the unit's people and the 电子卷宗 files.
- * With a data folder, every change is written to `dataset.json` (atomically, by rename) and file
- * bytes to `files/<sha256>`, so a restarted simulator serves the same data.
+ * With a data folder, every change is saved there (see dataset-file.ts), so a restarted simulator
+ * serves the same data.
  */
 import { createHash, randomInt } from 'node:crypto';
-import { access, mkdir, open, readFile, rename } from 'node:fs/promises';
-import path from 'node:path';
 
+import { DatasetFile, type StoredCase } from './dataset-file.js';
 import {
   CASE_STATES,
   DEFAULT_HANDLERS,
@@ -25,24 +24,6 @@ import { comparePageKeys, type PageKey } from './page-token.js';
 import { log } from './log.js';
 import { Random } from './random.js';
 
-interface StoredCase {
-  record: CaseRecord;
-  files: DossierFile[];
-  /** Incremented whenever a change rewrites dossier files. */
-  dossierVersion: number;
-}
-
-interface Snapshot {
-  format: 1;
-  dwbm: string;
-  /** Last sequence number used per year, for 部门受案号 and 统一受案号. */
-  sequences: Record<string, number>;
-  nextFileNumber: number;
-  lastGxsjMs: number;
-  handlers: Handler[];
-  cases: StoredCase[];
-}
-
 export interface CasePage {
   items: CaseRecord[];
   /** Position of the last item, or null when the page is empty. */
@@ -58,7 +39,6 @@ export interface CaseChange {
 
 export class DataStoreError extends Error {}
 
-const DATASET_FILE = 'dataset.json';
 
 const UNIT_ABBREVIATIONS: Readonly<Record<string, string>> = { '320583': '昆', '320505': '虎', '320506': '吴中', '371329': '沭' };
 
@@ -68,8 +48,6 @@ export class DataStore {
   private readonly fileOwners = new Map<string, string>();
   /** sha256 → file bytes. */
   private readonly contents = new Map<string, Buffer>();
-  /** sha256 of the bytes already in `files/`, so a save writes only new files. */
-  private readonly persistedContents = new Set<string>();
   private handlers: Handler[] = DEFAULT_HANDLERS.map((handler) => ({ ...handler }));
   private sequences: Record<string, number> = {};
   private nextFileNumber = 1;
@@ -79,14 +57,15 @@ export class DataStore {
   private constructor(
     readonly dwbm: string,
     private readonly dataDir: string | null,
+    private readonly datasetFile: DatasetFile | null,
   ) {}
 
   /** Opens the data set in `dataDir`, or an empty in-memory one when `dataDir` is null. */
   static async open(dwbm: string, dataDir: string | null): Promise<DataStore> {
-    const store = new DataStore(dwbm, dataDir);
-    if (dataDir !== null) {
-      await mkdir(path.join(dataDir, 'files'), { recursive: true });
-      await store.load();
+    const datasetFile = dataDir === null ? null : new DatasetFile(dataDir);
+    const store = new DataStore(dwbm, dataDir, datasetFile);
+    if (datasetFile !== null) {
+      await store.load(datasetFile);
     }
     return store;
   }
@@ -294,73 +273,54 @@ export class DataStore {
     this.contents.set(sha256, content);
   }
 
-  private async load(): Promise<void> {
-    const datasetPath = path.join(this.dataDir!, DATASET_FILE);
-    let text: string;
-    try {
-      text = await readFile(datasetPath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        return;
-      }
-      throw error;
+  private async load(file: DatasetFile): Promise<void> {
+    const loaded = await file.load();
+    if (loaded === null) {
+      return;
     }
-
-    let snapshot: Snapshot;
-    try {
-      snapshot = JSON.parse(text) as Snapshot;
-    } catch (error) {
-      throw new DataStoreError(`${datasetPath} is not valid JSON (${(error as Error).message}). Delete it or use another --data-dir.`);
+    const { state, contents } = loaded;
+    if (state.dwbm !== this.dwbm) {
+      log('warn', 'The data set was written for another unit, and its cases keep their dwbm', { stored: state.dwbm, configured: this.dwbm });
     }
-    if (snapshot.format !== 1) {
-      throw new DataStoreError(`${datasetPath} has unknown format ${String(snapshot.format)}. Delete it or use another --data-dir.`);
+    this.handlers = state.handlers;
+    this.sequences = state.sequences;
+    this.nextFileNumber = state.nextFileNumber;
+    this.lastGxsjMs = state.lastGxsjMs;
+    for (const [sha256, content] of contents) {
+      this.contents.set(sha256, content);
     }
-    if (snapshot.dwbm !== this.dwbm) {
-      log('warn', 'The data set was written for another unit; its cases keep their dwbm', { stored: snapshot.dwbm, configured: this.dwbm });
-    }
-    this.handlers = snapshot.handlers;
-    this.sequences = snapshot.sequences;
-    this.nextFileNumber = snapshot.nextFileNumber;
-    this.lastGxsjMs = snapshot.lastGxsjMs;
-    for (const stored of snapshot.cases) {
+    for (const stored of state.cases) {
       const key = normalizeBmsah(stored.record.bmsah);
       this.cases.set(key, stored);
-      for (const file of stored.files) {
-        this.fileOwners.set(file.wjbh, key);
-        if (!this.contents.has(file.sha256)) {
-          this.contents.set(file.sha256, await readFile(path.join(this.dataDir!, 'files', file.sha256)));
-          this.persistedContents.add(file.sha256);
-        }
+      for (const dossierFile of stored.files) {
+        this.fileOwners.set(dossierFile.wjbh, key);
       }
     }
-    log('info', 'Loaded the data set', { path: datasetPath, cases: this.cases.size });
+    log('info', 'Loaded the data set', { dataDir: this.dataDir, cases: this.cases.size });
   }
 
-  /** Persists the current state. Calls are serialized, and each writes the state of its own call time. */
+  /**
+   * Persists the state as it is when the write starts. Saves are serialized, and the returned promise
+   * settles when the state of this call (or a later one) is on disk.
+   */
   private save(): Promise<void> {
-    if (this.dataDir === null) {
+    const file = this.datasetFile;
+    if (file === null) {
       return Promise.resolve();
     }
-    const dataDir = this.dataDir;
-    const snapshot: Snapshot = {
-      format: 1,
-      dwbm: this.dwbm,
-      sequences: { ...this.sequences },
-      nextFileNumber: this.nextFileNumber,
-      lastGxsjMs: this.lastGxsjMs,
-      handlers: this.handlers,
-      cases: [...this.cases.values()],
-    };
-    const text = JSON.stringify(snapshot);
-    const newContents = [...this.contents].filter(([sha256]) => !this.persistedContents.has(sha256));
-    const written = this.saving.then(async () => {
-      // File bytes first, so the data set never names a file that is not on disk.
-      for (const [sha256, content] of newContents) {
-        await writeFileAtomically(path.join(dataDir, 'files', sha256), content, true);
-        this.persistedContents.add(sha256);
-      }
-      await writeFileAtomically(path.join(dataDir, DATASET_FILE), Buffer.from(text, 'utf8'), false);
-    });
+    const written = this.saving.then(() =>
+      file.save(
+        {
+          dwbm: this.dwbm,
+          sequences: { ...this.sequences },
+          nextFileNumber: this.nextFileNumber,
+          lastGxsjMs: this.lastGxsjMs,
+          handlers: this.handlers,
+          cases: [...this.cases.values()],
+        },
+        this.contents,
+      ),
+    );
     this.saving = written.catch(() => undefined);
     return written;
   }
@@ -372,27 +332,6 @@ function keyOf(record: CaseRecord): PageKey {
 
 function hashText(text: string): number {
   return createHash('sha256').update(text).digest().readUInt32BE(0);
-}
-
-/** Writes via a temporary file, fsync and rename. With `skipIfPresent`, an existing file is kept (content-addressed). */
-async function writeFileAtomically(target: string, content: Buffer, skipIfPresent: boolean): Promise<void> {
-  if (skipIfPresent) {
-    try {
-      await access(target);
-      return;
-    } catch {
-      // Not written yet.
-    }
-  }
-  const temporary = `${target}.${process.pid}.tmp`;
-  const handle = await open(temporary, 'w');
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, target);
 }
 
 function readUpsertItem(item: unknown, index: number, dwbm: string): Omit<CaseRecord, 'gxsj'> & { gxsj?: string } {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -71,5 +71,16 @@ describe('persistence', () => {
     expect(names.filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect(fileNames.filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect(JSON.parse(await readFile(path.join(dataDir, 'dataset.json'), 'utf8')).format).toBe(1);
+    expect(fileNames.filter((name) => /^pack-\d{6}\.bin$/.test(name)).length).toBeGreaterThan(0);
+  });
+
+  it('refuses to start on damaged file bytes', async () => {
+    const packName = (await readdir(path.join(dataDir, 'files'))).find((name) => name.endsWith('.bin'))!;
+    const packPath = path.join(dataDir, 'files', packName);
+    const pack = await readFile(packPath);
+    pack[0] = pack[0]! ^ 0xff;
+    await writeFile(packPath, pack);
+
+    await expect(startUnifiedSimulator({ token: TOKEN, dataDir })).rejects.toThrow(/does not hold the bytes of/);
   });
 });
