@@ -25,6 +25,7 @@ import { mediaRoutes } from './modules/media/media.routes.js';
 import { offsiteRoutes } from './modules/offsite/offsite.routes.js';
 import { roomRoutes } from './modules/rooms/room.routes.js';
 import { sessionRoutes } from './modules/sessions/session.routes.js';
+import { unifiedRoutes } from './modules/unified/unified.routes.js';
 import { userRoutes } from './modules/users/user.routes.js';
 import { createServices } from './services.js';
 
@@ -114,6 +115,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(dossierRoutes);
   await app.register(offsiteRoutes);
   await app.register(auditRoutes);
+  await app.register(unifiedRoutes);
 
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: 'index.html' });
@@ -123,8 +125,14 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     return reply.code(404).send({ code: 'NOT_FOUND', message: errorCatalogue.NOT_FOUND.message });
   });
 
-  if (config.runWorker) app.addHook('onReady', async () => app.services.worker.start());
+  if (config.runWorker) {
+    app.addHook('onReady', async () => {
+      app.services.worker.start();
+      app.services.unifiedSync.startSchedule();
+    });
+  }
   app.addHook('onClose', async () => {
+    app.services.unifiedSync.stopSchedule();
     app.services.live.stopAll();
     await app.services.worker.stop();
     await db.kysely.destroy();

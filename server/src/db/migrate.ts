@@ -5,6 +5,7 @@ import * as accounts from './migrations/0002-accounts.js';
 import * as auditChain from './migrations/0003-audit-chain.js';
 import * as caseGrants from './migrations/0004-case-grants.js';
 import * as documents from './migrations/0005-documents.js';
+import * as unifiedSync from './migrations/0006-unified-sync.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0003-audit-chain': auditChain,
   '0004-case-grants': caseGrants,
   '0005-documents': documents,
+  '0006-unified-sync': unifiedSync,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
