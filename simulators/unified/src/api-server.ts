@@ -265,9 +265,6 @@ export class ApiServer {
     }
     response.flushHeaders();
     response.write(body.subarray(0, dropAfterBytes), () => response.socket?.destroy());
-    if (dropAfterBytes === 0) {
-      response.socket?.destroy();
-    }
   }
 }
 

@@ -178,6 +178,17 @@ describe('file ranges', () => {
     expect(result.headers['content-range']).toBe(`bytes */${whole.length}`);
   });
 
+  it('returns headers alone for HEAD', async () => {
+    const response = await fetch(`${unified.baseUrl}/api/v1/dossier/files/${wjbh}/content`, {
+      method: 'HEAD',
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-length')).toBe(String(whole.length));
+    expect((await response.arrayBuffer()).byteLength).toBe(0);
+  });
+
   it('advertises byte ranges', async () => {
     const result = await client.get(`/api/v1/dossier/files/${wjbh}/content`);
 

@@ -102,6 +102,16 @@ describe('dropAfterBytes', () => {
     expect(Number(result.headers['content-length'])).toBeGreaterThan(100);
   });
 
+  it('sends only headers with 0', async () => {
+    await unified.setState({ dropAfterBytes: 0 });
+
+    const result = await client.get(CASES_PATH);
+
+    expect(result.status).toBe(200);
+    expect(result.isComplete).toBe(false);
+    expect(result.body.length).toBe(0);
+  });
+
   it('cuts file downloads too', async () => {
     const [first] = await unified.cases();
     const dossier = JSON.parse((await client.get(`/api/v1/dossier?bmsah=${encodeURIComponent(first!.bmsah)}`)).body.toString());
