@@ -14,27 +14,25 @@ interface CaseCategory {
   ajlb_mc: string;
   /** 业务代字 inside the 部门受案号, e.g. 刑诉 in 昆检刑诉受[2026]…号. */
   code: string;
-  departmentCode: string;
+  /** True for the 未成年人 categories, whose suspects are 14 to 17 years old. */
+  isJuvenile: boolean;
 }
+
+const ADULT_AGES = { min: 18, max: 70 };
+const JUVENILE_AGES = { min: 14, max: 17 };
 
 // NOTE: the pairing of 业务代字 and 案件类别 codes comes from one public codebase, not from an
 // official 2.0 code table, which is not public.
 const CATEGORIES: ReadonlyArray<{ weight: number; value: CaseCategory }> = [
-  { weight: 70, value: { ajlb_bm: '2001', ajlb_mc: '一审公诉案件', code: '刑诉', departmentCode: '0003' } },
-  { weight: 15, value: { ajlb_bm: '2031', ajlb_mc: '审查逮捕案件', code: '刑捕', departmentCode: '0003' } },
-  { weight: 8, value: { ajlb_bm: '1722', ajlb_mc: '未成年人审查起诉案件', code: '未起诉', departmentCode: '0006' } },
-  { weight: 7, value: { ajlb_bm: '1701', ajlb_mc: '未成年人审查逮捕案件', code: '未捕', departmentCode: '0006' } },
+  { weight: 70, value: { ajlb_bm: '2001', ajlb_mc: '一审公诉案件', code: '刑诉', isJuvenile: false } },
+  { weight: 15, value: { ajlb_bm: '2031', ajlb_mc: '审查逮捕案件', code: '刑捕', isJuvenile: false } },
+  { weight: 8, value: { ajlb_bm: '1722', ajlb_mc: '未成年人审查起诉案件', code: '未起诉', isJuvenile: true } },
+  { weight: 7, value: { ajlb_bm: '1701', ajlb_mc: '未成年人审查逮捕案件', code: '未捕', isJuvenile: true } },
 ];
-
-export const DEPARTMENTS: Readonly<Record<string, string>> = {
-  '0003': '第一检察部',
-  '0004': '第二检察部',
-  '0006': '第四检察部',
-};
 
 /**
  * The unit's people. 张明 (0371, zhangming) and 李华 (0372, lihua) are users of the Tonglu demo seed
- * data. 陈静 and 赵磊 match no demo user, so Tonglu lists them as unmatched handlers.
+ * data. 王芳, 陈静 and 赵磊 match no demo user, so Tonglu lists them as unmatched handlers.
  */
 export const DEFAULT_HANDLERS: readonly Handler[] = [
   { gh: '0371', xm: '张明', dlzh: 'zhangming', bm_bm: '0003', bm_mc: '第一检察部' },
@@ -99,10 +97,13 @@ export function formatTysah(numbering: CaseNumbering): string {
   return `${numbering.dwbm}${numbering.year}${String(numbering.sequence).padStart(7, '0')}`;
 }
 
-/** Generates a suspect: mostly with a 居民身份证, sometimes with another 证件类型 or without its code or name. */
-export function generateSuspect(random: Random, xyrbh: string, nowMs: number): Suspect {
+/**
+ * Generates a suspect aged `ages` years: mostly with a 居民身份证, sometimes with another 证件类型 or
+ * without its code or name.
+ */
+export function generateSuspect(random: Random, xyrbh: string, nowMs: number, ages: { min: number; max: number } = ADULT_AGES): Suspect {
   const isMale = random.chance(0.8);
-  const ageYears = random.integer(18, 70);
+  const ageYears = random.integer(ages.min, ages.max);
   const birthMs = nowMs - ageYears * 365.25 * 86_400_000 - random.integer(0, 364) * 86_400_000;
   const csrq = formatChinaDate(birthMs);
 
@@ -143,7 +144,8 @@ export function generateCase(
 ): { record: Omit<CaseRecord, 'gxsj'>; files: GeneratedFile[] } {
   const category = random.pickWeighted(CATEGORIES);
   const handler = random.pick(handlers);
-  const suspects = Array.from({ length: suspectCount }, (_, index) => generateSuspect(random, String(index + 1), nowMs));
+  const ages = category.isJuvenile ? JUVENILE_AGES : ADULT_AGES;
+  const suspects = Array.from({ length: suspectCount }, (_, index) => generateSuspect(random, String(index + 1), nowMs, ages));
   const crime = random.pick(CRIMES);
   const firstSuspect = suspects[0]!;
   const leadName = /^[\u4e00-\u9fff]/.test(firstSuspect.xm) ? `${firstSuspect.xm.slice(0, 1)}某某` : firstSuspect.xm;

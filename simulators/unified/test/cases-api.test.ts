@@ -257,6 +257,20 @@ describe('data shape', () => {
     expect(new Set(items.map((item) => item.ajlb_bm))).toContain('2001');
   });
 
+  it('gives juvenile cases suspects under 18', async () => {
+    await unified.generate(80, { seed: 12 });
+
+    const { items } = await client.pullAll(undefined, 500);
+
+    const juvenileCases = items.filter((item) => String(item.ajlb_mc).startsWith('未成年人'));
+    expect(juvenileCases.length).toBeGreaterThan(0);
+    for (const item of juvenileCases) {
+      const ageYears = (Date.parse(String(item.slrq)) - Date.parse(item.xyr[0]!['csrq']!)) / (365.25 * 86_400_000);
+      expect(ageYears, item.bmsah).toBeLessThan(18.5);
+      expect(ageYears, item.bmsah).toBeGreaterThan(13);
+    }
+  });
+
   it('lists handlers with the demo logins', async () => {
     const result = await client.get('/api/v1/handlers?dwbm=320583');
 
