@@ -9,6 +9,12 @@ import { prepareRecords, toRunView, type RunView } from './unified-sync.service.
 import { CASE_SHEET, readWorkbook, SUSPECT_SHEET, WorkbookError } from './unified-workbook.js';
 import { recordBatch, UnifiedWriter, type RejectedRow } from './unified-writer.js';
 
+function sheetOrder(sheet: string | null | undefined): number {
+  if (sheet === CASE_SHEET) return 0;
+  if (sheet === SUSPECT_SHEET) return 1;
+  return 2;
+}
+
 /** Records applied per transaction, so a large file does not hold the database for long. */
 const BATCH_SIZE = 200;
 
@@ -39,7 +45,8 @@ export class UnifiedImportService {
   }
 
   tooLarge(): AppError {
-    return new AppError('IMPORT_FILE_TOO_LARGE', `导入文件过大，最大 ${Math.floor(this.maxBytes / 1024 / 1024)} MB，请拆分后分批导入。`);
+    const limit = this.maxBytes >= 1024 * 1024 ? `${Math.floor(this.maxBytes / 1024 / 1024)} MB` : `${Math.floor(this.maxBytes / 1024)} KB`;
+    return new AppError('IMPORT_FILE_TOO_LARGE', `导入文件过大，最大 ${limit}，请拆分后分批导入。`);
   }
 
   /** Validates every row, imports the valid ones with the sync rules and returns the run with its row report. */
@@ -54,6 +61,8 @@ export class UnifiedImportService {
     try {
       const { toApply, rejected: invalid } = prepareRecords(items, place);
       rejected.push(...invalid);
+      // The report reads top to bottom: the 案件 sheet, then the 嫌疑人 sheet, each by row.
+      rejected.sort((a, b) => sheetOrder(a.sheet) - sheetOrder(b.sheet) || (a.rowNumber ?? 0) - (b.rowNumber ?? 0));
       // The first batch carries the rows rejected before validation (unknown case numbers in the suspect sheet).
       let pending = rejected;
       for (let index = 0; index < Math.max(1, toApply.length); index += BATCH_SIZE) {
