@@ -71,11 +71,11 @@ export function sha256Hex(content: Buffer): string {
 
 export function generateName(random: Random): string {
   const length = random.chance(0.7) ? 2 : 1;
-  let given = '';
+  let givenName = '';
   for (let i = 0; i < length; i += 1) {
-    given += random.pick(GIVEN_NAME_CHARACTERS);
+    givenName += random.pick(GIVEN_NAME_CHARACTERS);
   }
-  return `${random.pick(SURNAMES)}${given}`;
+  return `${random.pick(SURNAMES)}${givenName}`;
 }
 
 /** Builds the 部门受案号, mostly as 昆检刑诉受[2026]320583000123号 and sometimes with 〔〕 or full-width characters. */
