@@ -14,6 +14,8 @@ export interface CaseSummary {
   suspectCount: number;
   sessionCount: number;
   lastSessionAt: string | null;
+  /** When 大统一2.0 reported the case deleted (shown as 已在大统一删除); null otherwise. No new sessions then. */
+  deletedInUnifiedAt: string | null;
 }
 
 export interface Suspect {

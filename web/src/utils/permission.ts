@@ -9,11 +9,12 @@ export type Permission =
   | 'system:user:manage'
   | 'case:grant'
   | 'case:admin'
-  | 'system:audit:view';
+  | 'system:audit:view'
+  | 'system:unified:manage';
 
 const rolePermissions: Record<RoleCode, readonly Permission[]> = {
   officer: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'case:grant'],
-  sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage', 'system:user:manage', 'case:admin'],
+  sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage', 'system:user:manage', 'case:admin', 'system:unified:manage'],
   secadmin: ['case:recording:view', 'system:user:manage'],
   auditor: ['case:recording:view', 'system:audit:view'],
 };

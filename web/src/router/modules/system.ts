@@ -9,4 +9,10 @@ export const systemRoutes: RouteRecordRaw[] = [
     component: () => import('@/views/system/rooms/list.vue'),
     meta: { title: t.menu.rooms, permission: 'system:room:manage', menuGroup: 'system' },
   },
+  {
+    path: 'system/unified-sync',
+    name: 'system-unified-sync',
+    component: () => import('@/views/system/unified/index.vue'),
+    meta: { title: t.menu.unifiedSync, permission: 'system:unified:manage', menuGroup: 'system' },
+  },
 ];
