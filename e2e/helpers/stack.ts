@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startNvrSimulator } from '../../simulators/nvr/src/launch.js';
+import { startUnifiedSimulator } from '../../simulators/unified/src/launch.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const NVR_PASSWORD = 'e2e#Pass:1';
@@ -13,6 +14,8 @@ export interface Stack {
   baseUrl: string;
   dataDir: string;
   nvr: Awaited<ReturnType<typeof startNvrSimulator>>;
+  /** The 大统一2.0 simulator, when the stack was started with `unifiedCases`. */
+  unified: Awaited<ReturnType<typeof startUnifiedSimulator>> | null;
   browser: Browser;
   stop: () => Promise<void>;
 }
@@ -30,15 +33,25 @@ function freePort(): Promise<number> {
  * Starts what the README's demo starts, on free ports and a temporary data folder: the NVR simulator, the built
  * server with its built web UI (npm test builds both first), the demo data, and headless Debian Chromium.
  */
-export async function startStack(archiveDelaySeconds = 3): Promise<Stack> {
+export interface StackOptions {
+  /** Starts the 大统一2.0 simulator with this many seeded cases and points the server at it (schedule off). */
+  unifiedCases?: number;
+}
+
+export async function startStack(archiveDelaySeconds = 3, options: StackOptions = {}): Promise<Stack> {
   if (!existsSync(path.join(root, 'server/dist/server.js')) || !existsSync(path.join(root, 'web/dist/index.html'))) {
     throw new Error('build the server and the web UI first: npm run build');
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tonglu-e2e-'));
   const port = await freePort();
   const nvr = await startNvrSimulator({ username: 'admin', password: NVR_PASSWORD });
+  const unified = options.unifiedCases === undefined ? null : await startUnifiedSimulator({ token: 'e2e-unified-token', seedCases: options.unifiedCases, suspectsPerCase: 2 });
+  const unifiedEnv = unified
+    ? { TONGLU_UNIFIED_URL: unified.baseUrl, TONGLU_UNIFIED_TOKEN: unified.token, TONGLU_UNIFIED_DWBM: unified.dwbm, TONGLU_UNIFIED_SYNC_INTERVAL_MINUTES: '0' }
+    : {};
   const env = {
     ...process.env,
+    ...unifiedEnv,
     TONGLU_DATA_DIR: dataDir,
     TONGLU_PORT: String(port),
     TONGLU_HOST: '127.0.0.1',
@@ -66,12 +79,14 @@ export async function startStack(archiveDelaySeconds = 3): Promise<Stack> {
     baseUrl,
     dataDir,
     nvr,
+    unified,
     browser,
     stop: async () => {
       await browser.close();
       server.kill('SIGTERM');
       await new Promise((resolve) => server.once('exit', resolve));
       await nvr.stop();
+      await unified?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
