@@ -125,7 +125,7 @@ export class UnifiedClient {
 
   /** Opens the content of a dossier file as a byte stream; the caller checks size and hash. */
   async openDossierFile(fileId: string, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
-    const response = await this.request(`/api/v1/dossier/files/${encodeURIComponent(fileId)}/content`, {}, signal, false);
+    const response = await this.request(`/api/v1/dossier/files/${encodeURIComponent(fileId)}/content`, {}, signal, true);
     if (!response.body) throw new UnifiedError(`大统一2.0 没有返回卷宗文件 ${fileId} 的内容。`, true);
     return response.body as unknown as AsyncIterable<Buffer>;
   }
@@ -133,7 +133,7 @@ export class UnifiedClient {
   private async getJson(pathname: string, query: Record<string, string>, signal?: AbortSignal): Promise<unknown> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const response = await this.request(pathname, query, signal, true);
+        const response = await this.request(pathname, query, signal, false);
         const text = await readBodyLimited(response, this.settings.maxJsonBytes);
         try {
           return JSON.parse(text) as unknown;
@@ -150,7 +150,7 @@ export class UnifiedClient {
   }
 
   /** Sends one GET; the timeout covers reading the body too, because the signal stays attached to it. */
-  private async request(pathname: string, query: Record<string, string>, signal: AbortSignal | undefined, retryOwnErrors: boolean): Promise<Response> {
+  private async request(pathname: string, query: Record<string, string>, signal: AbortSignal | undefined, isFileRequest: boolean): Promise<Response> {
     const url = new URL(pathname, this.settings.baseUrl);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     const timeout = AbortSignal.timeout(this.settings.timeoutMs);
@@ -170,7 +170,7 @@ export class UnifiedClient {
     if (response.status === 401 || response.status === 403) {
       throw new UnifiedError(`大统一2.0 拒绝了访问（HTTP ${response.status}），请核对接口令牌 TONGLU_UNIFIED_TOKEN。`, false);
     }
-    if (response.status === 404 && !retryOwnErrors) throw new UnifiedError(`大统一2.0 中找不到该文件（HTTP 404，${pathname}）。`, false);
+    if (response.status === 404 && isFileRequest) throw new UnifiedError(`大统一2.0 中找不到该文件（HTTP 404，${pathname}）。`, false);
     const retryable = response.status >= 500 || RETRYABLE_STATUS.has(response.status);
     throw new UnifiedError(`大统一2.0 返回错误（HTTP ${response.status}，${pathname}）。`, retryable);
   }

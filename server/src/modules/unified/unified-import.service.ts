@@ -127,6 +127,8 @@ export class UnifiedImportService {
     }
 
     const rejected: RejectedRow[] = [];
+    // NOTE: a row without 更新时间 counts as changed now, so a later HTTP pull ignores 2.0 records of that case
+    // updated before the import. Sites are expected to use either the file import or the HTTP pull.
     const caseRows = workbook.cases.map((row) => ({ ...row, values: { gxsj: nowIso(), ...row.values } as Record<string, unknown> }));
     const byNumber = new Map<string, (typeof caseRows)[number]>();
     for (const row of caseRows) {

@@ -107,7 +107,7 @@ function readText(value: unknown, label: string, maxLength: number): { text?: st
   return { text };
 }
 
-/** Parses `gxsj`; a time without an offset is read as Beijing time (UTC+8), the zone 大统一2.0 runs in. */
+/** Parses `gxsj`. The contract requires an offset; a time without one is read as Beijing time (UTC+8). */
 function parseUpdateTime(text: string): string | null {
   if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(text)) return null;
   const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(text);

@@ -20,7 +20,7 @@ export class UnifiedSyncRepository {
 
   constructor(readonly db: Db) {}
 
-  /** Id of the 待分配 placeholder account that holds cases whose handler matches no user. */
+  /** Returns the id of the 待分配 placeholder account, the handler of cases whose 2.0 handler matches no user. */
   async placeholderUserId(): Promise<number> {
     if (this.placeholderId === undefined) {
       const row = await this.db.kysely.selectFrom('users').select('id').where('username', '=', UNASSIGNED_USERNAME).executeTakeFirstOrThrow();
@@ -73,7 +73,7 @@ export class UnifiedSyncRepository {
     return { rows, total: Number(total.n) };
   }
 
-  /** The newest pull from the HTTP interface (not a file import), which sets the schedule. */
+  /** Returns the newest pull from the HTTP interface (not a file import); the schedule counts from its start. */
   async lastPull(): Promise<UnifiedSyncRunRow | undefined> {
     return this.db.kysely
       .selectFrom('unified_sync_runs')

@@ -85,6 +85,7 @@ export class UserRepository {
       .selectAll('users')
       .select('departments.name as department_name')
       .where('users.id', '=', id)
+      .where('users.username', '!=', UNASSIGNED_USERNAME)
       .executeTakeFirst();
   }
 
