@@ -237,6 +237,8 @@ export interface DossierFileTable {
   external_id: Generated<string | null>;
   /** When a newer version of the same 文件编号 replaced this file; superseded files are not listed. */
   superseded_at: Generated<string | null>;
+  /** 更新时间 of this version in 大统一2.0 (UTC ISO); orders the versions of one 文件编号. */
+  version_at: Generated<string | null>;
 }
 
 /** A document added to a case as a whole after the fact (资料补充 without a session). */

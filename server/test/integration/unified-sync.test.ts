@@ -19,6 +19,8 @@ const SUSPECTS_PER_CASE = 3;
 let sim: UnifiedSimulator;
 let t: TestApp;
 let admin: string;
+/** Case numbers whose 电子卷宗 files the simulator rewrote in the second run. */
+let dossierChangedNumbers: string[] = [];
 
 interface RunView {
   id: number;
@@ -162,6 +164,7 @@ describe('unified sync', () => {
     const lihua = await userId('lihua');
 
     const changed = await sim.change(50, 11);
+    dossierChangedNumbers = changed.changes.filter((change) => change.fields.includes('dossier')).map((change) => change.bmsah);
     const deleted = await sim.deleteCases(5, 12);
     const touched = new Set([...changed.bmsah, ...deleted]);
     const untouched = (await sim.cases()).filter((record) => !touched.has(record.bmsah) && record.cbrgh === '0371' && record.sfsc === 'N');
@@ -290,7 +293,67 @@ describe('unified sync', () => {
   });
 });
 
+describe('unified sync dossier versions', () => {
+  it('changed file supersedes the old one', async () => {
+    const db = t.app.services.db.kysely;
+    expect(dossierChangedNumbers.length, 'cases whose dossier changed in the second run').toBeGreaterThan(0);
+
+    // A rewritten file has two download jobs: one per SHA-256 of the same 文件编号.
+    const jobs = await db.selectFrom('jobs').select(['id', 'payload']).where('type', '=', 'dossier-fetch').orderBy('id').execute();
+    const versions = new Map<string, { caseId: number; fileId: string; sha256: string }[]>();
+    for (const job of jobs) {
+      const payload = JSON.parse(job.payload) as { caseId: number; fileId: string; sha256: string };
+      const key = `${payload.caseId}:${payload.fileId}`;
+      versions.set(key, [...(versions.get(key) ?? []), payload]);
+    }
+    const rewritten = [...versions.values()].find((list) => list.length > 1);
+    expect(rewritten, 'a dossier file rewritten in 大统一2.0').toBeDefined();
+    const newest = rewritten!.at(-1)!;
+
+    const current = await waitFor(
+      'the new version of the rewritten file',
+      async () => {
+        const rows = await db
+          .selectFrom('dossier_files')
+          .selectAll()
+          .where('case_id', '=', newest.caseId)
+          .where('external_id', '=', newest.fileId)
+          .where('superseded_at', 'is', null)
+          .execute();
+        return rows.length === 1 && rows[0]!.sha256 === newest.sha256 ? rows : undefined;
+      },
+      150_000,
+    );
+    expect(current).toHaveLength(1);
+    const listed = (await t.app.inject({ method: 'GET', url: `/api/cases/${newest.caseId}/dossier-files`, headers: { cookie: admin } })).json();
+    expect(listed.filter((file: { sha256: string }) => file.sha256 === newest.sha256)).toHaveLength(1);
+    expect(listed.filter((file: { sha256: string }) => file.sha256 === rewritten![0]!.sha256)).toHaveLength(0);
+  }, 180_000);
+});
+
 describe('unified sync failures', () => {
+  it('wrong token fails with a Chinese reason', async () => {
+    const other = await createTestApp({ ...unifiedConfig(sim), unifiedToken: 'wrong-token' });
+    try {
+      other.app.services.worker.start();
+      const cookie = await other.login('admin');
+      expect((await other.app.inject({ method: 'POST', url: '/api/unified/sync', headers: { cookie } })).statusCode).toBe(202);
+      const status = await waitFor(
+        'the failed run',
+        async () => {
+          const body = (await other.app.inject({ method: 'GET', url: '/api/unified/status', headers: { cookie } })).json();
+          return body.lastRun?.state === 'failed' && !body.isRunning ? body : undefined;
+        },
+        30_000,
+        100,
+      );
+      expect(status.lastRun.error).toBe('大统一2.0 拒绝了访问（HTTP 401），请核对接口令牌 TONGLU_UNIFIED_TOKEN。');
+      expect(JSON.stringify(status)).not.toContain('wrong-token');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('outage mid-run fails then resumes', async () => {
     await sim.generate(600, { suspectsPerCase: 1, seed: 21 });
     const previousId = await requestSync();

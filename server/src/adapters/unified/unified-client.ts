@@ -36,6 +36,8 @@ export interface DossierTreeFile {
   wjmc: string;
   wjdx: number;
   sha256: string;
+  /** `gxsj` of this version as a UTC ISO string, or null when missing or invalid. */
+  versionAt: string | null;
 }
 
 /** A failed call to 大统一2.0; `message` is Chinese and fit for the run history. */
@@ -118,6 +120,7 @@ export class UnifiedClient {
         wjmc: (file.wjmc as string).trim(),
         wjdx: file.wjdx as number,
         sha256: (file.sha256 as string).toLowerCase(),
+        versionAt: typeof file.gxsj === 'string' && !Number.isNaN(Date.parse(file.gxsj)) ? new Date(file.gxsj).toISOString() : null,
       });
     }
     return valid;

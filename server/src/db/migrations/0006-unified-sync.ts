@@ -63,6 +63,8 @@ export async function up(db: AnyDb): Promise<void> {
 
   await db.schema.alterTable('dossier_files').addColumn('external_id', 'text').execute();
   await db.schema.alterTable('dossier_files').addColumn('superseded_at', 'text').execute();
+  // 更新时间 (gxsj) of the file version in 大统一2.0, so a late download of an older version cannot replace a newer one.
+  await db.schema.alterTable('dossier_files').addColumn('version_at', 'text').execute();
   await db.schema
     .createIndex('dossier_files_external_unique')
     .on('dossier_files')
@@ -143,7 +145,7 @@ export async function down(db: AnyDb): Promise<void> {
     await db.schema.dropTable(table).execute();
   }
   await db.schema.dropIndex('dossier_files_external_unique').execute();
-  for (const column of ['superseded_at', 'external_id']) await db.schema.alterTable('dossier_files').dropColumn(column).execute();
+  for (const column of ['version_at', 'superseded_at', 'external_id']) await db.schema.alterTable('dossier_files').dropColumn(column).execute();
   await db.schema.dropIndex('suspects_external_unique').execute();
   for (const column of ['birth_date', 'gender', 'removed_in_unified_at', 'source', 'external_id']) {
     await db.schema.alterTable('suspects').dropColumn(column).execute();

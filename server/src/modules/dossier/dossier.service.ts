@@ -88,10 +88,11 @@ export class DossierService {
   }
 
   /**
-   * Stores a 大统一2.0 dossier file after checking its SHA-256 against the tree, and marks the earlier version with
-   * the same 文件编号 superseded. Returns null when this version is already stored (a repeated download).
+   * Stores a 大统一2.0 dossier file after checking its SHA-256 against the tree, and marks the earlier versions with
+   * the same 文件编号 superseded. Returns null when this version or a newer one is already stored, because a
+   * download can finish after the download of a later version.
    */
-  async addUnifiedVersion(input: Omit<NewDossierFile, 'source'> & { externalId: string; sha256: string }): Promise<DossierFileView | null> {
+  async addUnifiedVersion(input: Omit<NewDossierFile, 'source'> & { externalId: string; sha256: string; versionAt: string }): Promise<DossierFileView | null> {
     const source = Buffer.isBuffer(input.content) ? Readable.from([input.content]) : input.content;
     const written = await writeStreamHashed(source, path.join(this.storage.dataDir, INCOMING_DIR), MAX_DOSSIER_FILE_BYTES);
     if (written.sha256 !== input.sha256.toLowerCase()) {
@@ -105,6 +106,14 @@ export class DossierService {
 
     const now = nowIso();
     const inserted = await this.db.kysely.transaction().execute(async (trx) => {
+      const newer = await trx
+        .selectFrom('dossier_files')
+        .select('id')
+        .where('case_id', '=', input.caseId)
+        .where('external_id', '=', input.externalId)
+        .where('version_at', '>', input.versionAt)
+        .executeTakeFirst();
+      if (newer) return undefined;
       const row = await trx
         .insertInto('dossier_files')
         .values({
@@ -117,6 +126,7 @@ export class DossierService {
           sm3: written.sm3,
           source: UNIFIED_SOURCE,
           external_id: input.externalId,
+          version_at: input.versionAt,
           fetched_at: now,
           created_at: now,
         })
@@ -140,6 +150,18 @@ export class DossierService {
       return null;
     }
     return toDossierView(inserted);
+  }
+
+  /** Returns whether a version of the 大统一2.0 file newer than `versionAt` is stored for the case. */
+  async hasNewerUnifiedVersion(caseId: number, externalId: string, versionAt: string): Promise<boolean> {
+    const row = await this.db.kysely
+      .selectFrom('dossier_files')
+      .select('id')
+      .where('case_id', '=', caseId)
+      .where('external_id', '=', externalId)
+      .where('version_at', '>', versionAt)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Returns whether this version of a 大统一2.0 file is stored for the case. */

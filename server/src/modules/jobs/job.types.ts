@@ -5,7 +5,7 @@ export interface JobPayloads {
   /** One pull from 大统一2.0; `userId` is the admin who pressed 立即同步, null for the schedule. */
   'unified-sync': { trigger: 'schedule' | 'manual'; userId: number | null };
   /** One 电子卷宗 file to download from 大统一2.0 and check against its SHA-256. */
-  'dossier-fetch': { caseId: number; fileId: string; sha256: string; name: string; folderPath: string; size: number };
+  'dossier-fetch': { caseId: number; fileId: string; sha256: string; name: string; folderPath: string; size: number; versionAt: string };
 }
 
 export type JobType = keyof JobPayloads;

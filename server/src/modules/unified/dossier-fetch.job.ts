@@ -20,6 +20,7 @@ export class DossierFetchJob implements JobHandler<'dossier-fetch'> {
     const caseRow = await this.db.kysely.selectFrom('cases').select('id').where('id', '=', payload.caseId).executeTakeFirst();
     if (!caseRow) return 'skipped';
     if (await this.dossier.hasUnifiedVersion(payload.caseId, payload.fileId, payload.sha256)) return 'skipped';
+    if (await this.dossier.hasNewerUnifiedVersion(payload.caseId, payload.fileId, payload.versionAt)) return 'skipped';
 
     const content = await this.client.openDossierFile(payload.fileId, context.signal);
     const stored = await this.dossier.addUnifiedVersion({
@@ -28,6 +29,7 @@ export class DossierFetchJob implements JobHandler<'dossier-fetch'> {
       folderPath: payload.folderPath,
       externalId: payload.fileId,
       sha256: payload.sha256,
+      versionAt: payload.versionAt,
       content,
     });
     this.log.info({ caseId: payload.caseId, fileId: payload.fileId, dossierFileId: stored?.id ?? null }, 'dossier file fetched');

@@ -267,7 +267,16 @@ export class UnifiedSyncService implements JobHandler<'unified-sync'> {
             const isQueued = await jobs.enqueueUnlessActive(
               'dossier-fetch',
               `dossier-fetch:${file.wjbh}:${file.sha256}`,
-              { caseId: caseRow.id, fileId: file.wjbh, sha256: file.sha256, name: file.wjmc, folderPath: [file.jzmc, file.mlmc].filter(Boolean).join('/'), size: file.wjdx },
+              {
+                caseId: caseRow.id,
+                fileId: file.wjbh,
+                sha256: file.sha256,
+                name: file.wjmc,
+                folderPath: [file.jzmc, file.mlmc].filter(Boolean).join('/'),
+                size: file.wjdx,
+                // Without a gxsj the time the tree was read orders the versions.
+                versionAt: file.versionAt ?? nowIso(),
+              },
               { runAfter: nowIso(), maxAttempts: 6 },
             );
             if (isQueued) queued += 1;
