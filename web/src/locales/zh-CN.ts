@@ -140,6 +140,7 @@ export const zhCN = {
 
   cases: {
     deletedInUnified: '已在大统一删除',
+    removedInUnified: '已在大统一移除',
     name: '案件名称',
     caseNumber: '部门受案号',
     acceptedOn: '受理日期',
