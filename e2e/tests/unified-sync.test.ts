@@ -63,6 +63,11 @@ describe('大统一同步 page', () => {
     await report.getByText('缺少案件名称。').waitFor({ timeout: 30_000 });
     await report.getByText('昆检刑诉受[2026]320583950002号').waitFor();
     await expect(report.textContent()).resolves.toContain('新增 1 件');
+
+    // The run history keeps the report: the rejected count opens the same rows in a dialog.
+    await page.getByTestId('unified-runs').getByText('文件导入').first().waitFor();
+    await page.getByTestId('unified-runs').locator('[data-testid^="unified-rejected-"]').first().click();
+    await page.getByTestId('unified-rejected-dialog').getByText('缺少案件名称。').waitFor();
     await context.close();
   });
 });
