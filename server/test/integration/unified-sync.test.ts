@@ -153,6 +153,15 @@ describe('unified sync', () => {
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json().employeeNo).toBe('0373');
 
+    const taken = await t.app.inject({
+      method: 'PUT',
+      url: `/api/users/${await userId('zhangming')}`,
+      headers: { cookie: admin },
+      payload: { displayName: '张明', departmentId: null, employeeNo: '0373' },
+    });
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json().message).toBe('工号 0373 已被用户“李华”使用，请核对。');
+
     const unmatched = (await t.app.inject({ method: 'GET', url: '/api/unified/handlers/unmatched', headers: { cookie: admin } })).json();
     expect(unmatched.map((row: { code: string }) => row.code).sort()).toEqual(['0381', '0382']);
     expect((await caseByNumber(wangfangCase!.bmsah)).handler_id).toBe(lihua);
