@@ -1,31 +1,20 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NVR_PASSWORD, NVR_USER, startTestNvr, type NvrSimulator } from '../helpers/nvr-simulator.js';
 import { sleep, waitFor } from '../helpers/polling.js';
+import { freePort, serverDir, ServerProcess } from '../helpers/server-process.js';
 
 // The real server process is killed with SIGKILL while archive jobs run. SQLite only, because the test reads the database file directly.
-const serverDir = path.resolve(import.meta.dirname, '../..');
 const tsx = path.resolve(serverDir, '../node_modules/.bin/tsx');
 
 let nvr: NvrSimulator;
 let dataDir: string;
 let port: number;
-let server: ChildProcess | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+let server: ServerProcess;
 
 function serverEnv(): NodeJS.ProcessEnv {
   return {
@@ -39,28 +28,6 @@ function serverEnv(): NodeJS.ProcessEnv {
     TONGLU_LOG_LEVEL: 'warn',
     TONGLU_WEB_DIR: path.join(dataDir, 'no-web'),
   };
-}
-
-async function startServer(): Promise<void> {
-  // One process (node with the tsx loader, not the tsx wrapper), so SIGKILL really kills the server.
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: serverDir, env: serverEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
-  const started = server;
-  await waitFor('server to listen', async () => {
-    if (started.exitCode !== null) throw new Error(`server exited with code ${started.exitCode} during start`);
-    try {
-      return (await fetch(`http://127.0.0.1:${port}/api/auth/me`)).status === 401;
-    } catch {
-      return false;
-    }
-  }, 30_000);
-}
-
-async function killServer(): Promise<void> {
-  const running = server;
-  server = undefined;
-  if (!running || running.exitCode !== null) return;
-  running.kill('SIGKILL');
-  await new Promise((resolve) => running.once('exit', resolve));
 }
 
 // CSRF token of each login cookie, sent back in X-Tonglu-CSRF as the web UI does.
@@ -104,11 +71,12 @@ beforeAll(async () => {
     { cwd: serverDir, env: serverEnv(), encoding: 'utf8' },
   );
   expect(seeded.status, seeded.stderr).toBe(0);
-  await startServer();
+  server = new ServerProcess(port, serverEnv);
+  await server.start();
 });
 
 afterAll(async () => {
-  await killServer();
+  await server?.kill();
   await nvr?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -136,8 +104,8 @@ describe('server killed during archive jobs', () => {
 
       await waitFor(`session ${session.id} fetching`, async () => sessionState(session.id) === 'fetching', 30_000, 50);
       await sleep(delay);
-      await killServer();
-      await startServer();
+      await server.kill();
+      await server.start();
     }
 
     for (const sessionId of sessionIds) {

@@ -1,16 +1,15 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../helpers/polling.js';
+import { freePort, serverDir, ServerProcess } from '../helpers/server-process.js';
 import { startTestUnified, type UnifiedSimulator } from '../helpers/unified-simulator.js';
 
 // The real server process is killed with SIGKILL at random points of a 大统一2.0 pull and restarted each time.
 // SQLite only, because the test reads the database file directly.
-const serverDir = path.resolve(import.meta.dirname, '../..');
 const tsx = path.resolve(serverDir, '../node_modules/.bin/tsx');
 
 const CASES = 1000;
@@ -21,17 +20,7 @@ const LEASE_SECONDS = 1;
 let sim: UnifiedSimulator;
 let dataDir: string;
 let port: number;
-let server: ChildProcess | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+let server: ServerProcess;
 
 function serverEnv(): NodeJS.ProcessEnv {
   return {
@@ -48,28 +37,6 @@ function serverEnv(): NodeJS.ProcessEnv {
     TONGLU_UNIFIED_SYNC_INTERVAL_MINUTES: '0',
     TONGLU_UNIFIED_PAGE_SIZE: '50',
   };
-}
-
-async function startServer(): Promise<void> {
-  // One process (node with the tsx loader, not the tsx wrapper), so SIGKILL really kills the server.
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: serverDir, env: serverEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
-  const started = server;
-  await waitFor('server to listen', async () => {
-    if (started.exitCode !== null) throw new Error(`server exited with code ${started.exitCode} during start`);
-    try {
-      return (await fetch(`http://127.0.0.1:${port}/api/auth/me`)).status === 401;
-    } catch {
-      return false;
-    }
-  }, 30_000);
-}
-
-async function killServer(): Promise<void> {
-  const running = server;
-  server = undefined;
-  if (!running || running.exitCode !== null) return;
-  running.kill('SIGKILL');
-  await new Promise((resolve) => running.once('exit', resolve));
 }
 
 function query<T>(statement: string): T[] {
@@ -102,11 +69,12 @@ beforeAll(async () => {
     encoding: 'utf8',
   });
   expect(seeded.status, seeded.stderr).toBe(0);
-  await startServer();
+  server = new ServerProcess(port, serverEnv);
+  await server.start();
 }, 120_000);
 
 afterAll(async () => {
-  await killServer();
+  await server?.kill();
   await sim?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
@@ -127,9 +95,9 @@ describe('server killed during a unified sync', () => {
     for (const [index, delay] of delaysMs(KILLS, 20261205).entries()) {
       // After a restart the job resumes once its lease has expired.
       await sleep(delay + (index === 0 ? 0 : LEASE_SECONDS * 1000));
-      await killServer();
+      await server.kill();
       progress.push(query<{ fetched: number }>('select coalesce(sum(fetched), 0) as fetched from unified_sync_runs')[0]!.fetched);
-      await startServer();
+      await server.start();
     }
 
     await waitFor(
