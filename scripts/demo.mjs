@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Builds Tonglu, starts the NVR and 易办案 simulators and the server on 127.0.0.1:8077 with SQLite and a demo data folder,
-// seeds the demo accounts, room and cases, and prints the URL. Ctrl+C stops everything it started.
+// Builds Tonglu, starts the NVR, 大统一2.0 and 易办案 simulators and the server on 127.0.0.1:8077 with SQLite and a
+// demo data folder, seeds the demo accounts, room and cases, and prints the URL. Ctrl+C stops everything it started.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,13 @@ const dataDir = path.resolve(process.env.TONGLU_DATA_DIR ?? path.join(root, 'dat
 const port = Number(process.env.TONGLU_PORT ?? 8077);
 const yibanan = { port: Number(process.env.DEMO_YIBANAN_PORT ?? 37100), controlPort: Number(process.env.DEMO_YIBANAN_CONTROL_PORT ?? 37101), token: 'Demo-Yibanan-Token-2026' };
 const nvr = { httpPort: Number(process.env.DEMO_NVR_HTTP_PORT ?? 37080), rtspPort: Number(process.env.DEMO_NVR_RTSP_PORT ?? 37554), user: 'admin', password: 'Demo#Nvr2026' };
+const unified = {
+  port: Number(process.env.DEMO_UNIFIED_PORT ?? 37090),
+  controlPort: Number(process.env.DEMO_UNIFIED_CONTROL_PORT ?? 37091),
+  token: 'demo-unified-token',
+  dwbm: '320583',
+  seedCases: 36,
+};
 const children = [];
 
 function stopAll(code) {
@@ -78,6 +85,23 @@ const yibananReady = await startSimulator('易办案 simulator', 'simulators/yib
 });
 if (!yibananReady) process.exit(1);
 
+// The simulated unit's handlers include zhangming (工号 0371) and lihua (0372), so their cases match demo accounts.
+console.log(`demo: starting the 大统一2.0 simulator with ${unified.seedCases} cases`);
+const unifiedReady = await startSimulator('大统一2.0 simulator', 'simulators/unified/src/main.ts', [
+  '--port', String(unified.port),
+  '--control-port', String(unified.controlPort),
+  '--token', unified.token,
+  '--dwbm', unified.dwbm,
+  '--data-dir', path.join(dataDir, 'unified'),
+  '--seed-cases', String(unified.seedCases),
+  '--suspects-per-case', '2',
+]).catch((error) => {
+  console.error(`demo: ${error.message}`);
+  stopAll(1);
+  return null;
+});
+if (!unifiedReady) process.exit(1);
+
 const serverEnv = {
   TONGLU_DATA_DIR: dataDir,
   TONGLU_PORT: String(port),
@@ -87,6 +111,10 @@ const serverEnv = {
   TONGLU_YIBANAN_URL: `http://127.0.0.1:${yibananReady.port}`,
   TONGLU_YIBANAN_TOKEN: yibanan.token,
   TONGLU_YIBANAN_RETRY_BASE_SECONDS: process.env.TONGLU_YIBANAN_RETRY_BASE_SECONDS ?? '10',
+  TONGLU_UNIFIED_URL: `http://127.0.0.1:${unifiedReady.port}`,
+  TONGLU_UNIFIED_TOKEN: unified.token,
+  TONGLU_UNIFIED_DWBM: unified.dwbm,
+  TONGLU_UNIFIED_SYNC_INTERVAL_MINUTES: process.env.TONGLU_UNIFIED_SYNC_INTERVAL_MINUTES ?? '10',
 };
 step('creating demo accounts, room and cases', 'node', [
   'server/dist/cli/seed-demo.js',
@@ -117,7 +145,7 @@ Tonglu demo is running.
   Open            http://127.0.0.1:${port}  (in Chromium; this browser counts as the PC of the demo room 刑检-101讯问室)
   Prosecutor      zhangming / Tonglu@2026   (handler of the sample cases)
   Prosecutor 2    lihua / Tonglu@2026       (another handler: cannot see zhangming's cases)
-  System admin    admin / Admin@2026        (房间管理)
+  System admin    admin / Admin@2026        (房间管理, 大统一同步)
   Security admin  secadmin / Tonglu@2026    (roles and password resets in 用户管理)
   Audit admin     auditor / Tonglu@2026     (reads the audit log)
 
@@ -125,6 +153,8 @@ Tonglu demo is running.
   Server log      ${logFile}
   NVR simulator   HTTP 127.0.0.1:${ready.httpPort}, RTSP 127.0.0.1:${ready.rtspPort}, switches: http://127.0.0.1:${ready.httpPort}/__sim/state
   易办案 simulator API 127.0.0.1:${yibananReady.port}, packages: http://127.0.0.1:${yibananReady.controlPort}/__sim/packages, switches: /__sim/state
+  大统一2.0 sim    API 127.0.0.1:${unifiedReady.port}, switches: http://127.0.0.1:${unifiedReady.controlPort}/__sim/state
+                  (the server pulls its cases at start and every ${serverEnv.TONGLU_UNIFIED_SYNC_INTERVAL_MINUTES} minutes)
   Archive delay   ${serverEnv.TONGLU_ARCHIVE_DELAY_SECONDS} s after 结束办案
 
 Press Ctrl+C to stop.`);

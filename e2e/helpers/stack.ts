@@ -6,6 +6,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startNvrSimulator } from '../../simulators/nvr/src/launch.js';
 import { startYibananSimulator } from '../../simulators/yibanan/src/launch.js';
+import { startUnifiedSimulator } from '../../simulators/unified/src/launch.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const NVR_PASSWORD = 'e2e#Pass:1';
@@ -17,6 +18,8 @@ export interface Stack {
   nvr: Awaited<ReturnType<typeof startNvrSimulator>>;
   /** The 易办案 receiver simulator that the server delivers packages to. */
   yibanan: Awaited<ReturnType<typeof startYibananSimulator>>;
+  /** The 大统一2.0 simulator, when the stack was started with `unifiedCases`. */
+  unified: Awaited<ReturnType<typeof startUnifiedSimulator>> | null;
   browser: Browser;
   stop: () => Promise<void>;
 }
@@ -35,7 +38,15 @@ function freePort(): Promise<number> {
  * the built server with its built web UI (npm test builds both first), the demo data, and headless Debian Chromium.
  * `serverEnv` adds or overrides server settings.
  */
-export async function startStack(archiveDelaySeconds = 3, serverEnv: Record<string, string> = {}): Promise<Stack> {
+export interface StackOptions {
+  /** Starts the 大统一2.0 simulator with this many seeded cases and points the server at it (schedule off). */
+  unifiedCases?: number;
+  /** Adds or overrides server settings. */
+  serverEnv?: Record<string, string>;
+}
+
+export async function startStack(archiveDelaySeconds = 3, options: StackOptions = {}): Promise<Stack> {
+  const serverEnv = options.serverEnv ?? {};
   if (!existsSync(path.join(root, 'server/dist/server.js')) || !existsSync(path.join(root, 'web/dist/index.html'))) {
     throw new Error('build the server and the web UI first: npm run build');
   }
@@ -43,8 +54,13 @@ export async function startStack(archiveDelaySeconds = 3, serverEnv: Record<stri
   const port = await freePort();
   const nvr = await startNvrSimulator({ username: 'admin', password: NVR_PASSWORD });
   const yibanan = await startYibananSimulator({ token: YIBANAN_TOKEN });
+  const unified = options.unifiedCases === undefined ? null : await startUnifiedSimulator({ token: 'e2e-unified-token', seedCases: options.unifiedCases, suspectsPerCase: 2 });
+  const unifiedEnv = unified
+    ? { TONGLU_UNIFIED_URL: unified.baseUrl, TONGLU_UNIFIED_TOKEN: unified.token, TONGLU_UNIFIED_DWBM: unified.dwbm, TONGLU_UNIFIED_SYNC_INTERVAL_MINUTES: '0' }
+    : {};
   const env = {
     ...process.env,
+    ...unifiedEnv,
     TONGLU_DATA_DIR: dataDir,
     TONGLU_PORT: String(port),
     TONGLU_HOST: '127.0.0.1',
@@ -77,6 +93,7 @@ export async function startStack(archiveDelaySeconds = 3, serverEnv: Record<stri
     dataDir,
     nvr,
     yibanan,
+    unified,
     browser,
     stop: async () => {
       await browser.close();
@@ -84,6 +101,7 @@ export async function startStack(archiveDelaySeconds = 3, serverEnv: Record<stri
       await new Promise((resolve) => server.once('exit', resolve));
       await nvr.stop();
       await yibanan.stop();
+      await unified?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -16,7 +16,7 @@ interface DeliveryJson {
 
 beforeAll(async () => {
   // One attempt per package, so a refused upload shows 推送失败 at once.
-  stack = await startStack(3, { TONGLU_YIBANAN_MAX_ATTEMPTS: '1' });
+  stack = await startStack(3, { serverEnv: { TONGLU_YIBANAN_MAX_ATTEMPTS: '1' } });
   const clipPath = path.join(stack.dataDir, 'clip.mp4');
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=320x240:rate=25', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-movflags', '+faststart', clipPath]);
   clip = readFileSync(clipPath);

@@ -26,6 +26,7 @@ import { mediaRoutes } from './modules/media/media.routes.js';
 import { offsiteRoutes } from './modules/offsite/offsite.routes.js';
 import { roomRoutes } from './modules/rooms/room.routes.js';
 import { sessionRoutes } from './modules/sessions/session.routes.js';
+import { unifiedRoutes } from './modules/unified/unified.routes.js';
 import { userRoutes } from './modules/users/user.routes.js';
 import { createServices } from './services.js';
 
@@ -116,6 +117,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(offsiteRoutes);
   await app.register(auditRoutes);
   await app.register(deliveryRoutes);
+  await app.register(unifiedRoutes);
 
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: 'index.html' });
@@ -129,11 +131,13 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   if (config.runWorker) {
     app.addHook('onReady', async () => {
       app.services.worker.start();
+      app.services.unifiedSync.startSchedule();
       stopUploadExpiry = app.services.tusUploads.startExpiryTimer();
     });
   }
   app.addHook('onClose', async () => {
     stopUploadExpiry?.();
+    app.services.unifiedSync.stopSchedule();
     app.services.live.stopAll();
     await app.services.worker.stop();
     app.services.deliveryJob.close();

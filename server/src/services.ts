@@ -4,6 +4,7 @@ import { SecretBox } from './adapters/crypto/secret-box.js';
 import { loadSecretKey } from './adapters/crypto/secret-key.js';
 import { createNvrAdapter } from './adapters/nvr/index.js';
 import { StorageLayout } from './adapters/storage/storage-layout.js';
+import { UnifiedClient } from './adapters/unified/unified-client.js';
 import type { AppConfig } from './config/config.js';
 import type { Db } from './db/database.js';
 import { ArchiveService } from './modules/archive/archive.service.js';
@@ -35,6 +36,10 @@ import { RoomRepository } from './modules/rooms/room.repository.js';
 import { RoomService } from './modules/rooms/room.service.js';
 import { SessionRepository } from './modules/sessions/session.repository.js';
 import { SessionService } from './modules/sessions/session.service.js';
+import { DossierFetchJob } from './modules/unified/dossier-fetch.job.js';
+import { UnifiedImportService } from './modules/unified/unified-import.service.js';
+import { UnifiedSyncRepository } from './modules/unified/unified-sync.repository.js';
+import { UnifiedSyncService } from './modules/unified/unified-sync.service.js';
 import { UserRepository } from './modules/users/user.repository.js';
 import { UserService } from './modules/users/user.service.js';
 
@@ -61,6 +66,8 @@ export interface Services {
   tusUploads: TusUploads;
   deliveries: DeliveryService;
   deliveryJob: DeliveryJob;
+  unifiedSync: UnifiedSyncService;
+  unifiedImport: UnifiedImportService;
 }
 
 /** Wires every service with exactly what it uses. */
@@ -120,9 +127,36 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   );
   const tusDirectory = path.join(config.dataDir, 'incoming', 'tus');
   const offsiteArchive = new OffsiteArchiveService(db, sessionRepository, storage, tusDirectory, config.ffmpegPath, config.ffprobePath, deliveries, log.child({ module: 'offsite-archive' }));
+  const dossier = new DossierService(db, cases, storage);
+  const unifiedClient = config.unifiedUrl
+    ? new UnifiedClient(
+        {
+          baseUrl: config.unifiedUrl,
+          token: config.unifiedToken,
+          unitCode: config.unifiedUnitCode,
+          timeoutMs: 30_000,
+          maxAttempts: 3,
+          retryBaseMs: config.unifiedRetryBaseMs,
+          maxJsonBytes: 64 * 1024 * 1024,
+        },
+        log.child({ module: 'unified-client' }),
+      )
+    : null;
+  const unifiedRepository = new UnifiedSyncRepository(db);
+  const unifiedSync = new UnifiedSyncService(
+    unifiedRepository,
+    unifiedClient,
+    jobs,
+    audit,
+    { intervalMinutes: config.unifiedSyncIntervalMinutes, pageSize: config.unifiedPageSize },
+    wakeWorker,
+    log.child({ module: 'unified-sync' }),
+  );
+  const dossierFetch = new DossierFetchJob(db, unifiedClient, dossier, log.child({ module: 'dossier-fetch' }));
+  const unifiedImport = new UnifiedImportService(unifiedRepository, audit, config.unifiedImportMaxBytes, log.child({ module: 'unified-import' }));
   const worker: JobWorker = new JobWorker(
     jobs,
-    [archive, offsiteArchive, deliveryJob],
+    [archive, offsiteArchive, deliveryJob, unifiedSync, dossierFetch],
     { pollMs: 1000, leaseSeconds: config.jobLeaseSeconds, concurrency: 2, retryBaseSeconds: config.archiveRetryBaseSeconds },
     log.child({ module: 'worker' }),
   );
@@ -160,9 +194,8 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   );
 
   const documents = new DocumentService(db, sessions, cases, storage, audit, config.documentMaxBytes, deliveries);
-  const dossier = new DossierService(db, cases, storage);
   const offsite = new OffsiteService(db, sessions, caseRepository, cases, audit, { archiveMaxAttempts: config.archiveMaxAttempts }, () => worker.wake());
   const tusUploads = new TusUploads(tusDirectory, offsite, audit, config.ffprobePath, config.videoMaxBytes, log.child({ module: 'tus' }), config.uploadExpiryHours);
 
-  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, users, caseGrants, recordedCases, caseAdmin, documents, dossier, offsite, tusUploads, deliveries, deliveryJob };
+  return { config, db, audit, auth, cases, rooms, sessions, archive, media, live, jobs, worker, users, caseGrants, recordedCases, caseAdmin, documents, dossier, offsite, tusUploads, deliveries, deliveryJob , unifiedSync, unifiedImport };
 }

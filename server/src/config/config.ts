@@ -71,6 +71,20 @@ export interface AppConfig {
   yibananMaxAttempts: number;
   /** First delivery retry delay in seconds; each further retry doubles it. */
   yibananRetryBaseSeconds: number;
+  /** Base URL of the 大统一2.0 interface; empty turns the pull off (file import still works). */
+  unifiedUrl: string;
+  /** Bearer token of the 大统一2.0 interface; never logged or sent to the browser. */
+  unifiedToken: string;
+  /** 单位编码 (dwbm) of this procuratorate, six digits. */
+  unifiedUnitCode: string;
+  /** Minutes between scheduled pulls from 大统一2.0; 0 turns the schedule off. */
+  unifiedSyncIntervalMinutes: number;
+  /** Cases requested per page from 大统一2.0 (1–500). */
+  unifiedPageSize: number;
+  /** First retry delay in milliseconds after a failed 大统一2.0 request; each further retry doubles it. */
+  unifiedRetryBaseMs: number;
+  /** Largest 大统一2.0 file import (JSON or .xlsx), in bytes. */
+  unifiedImportMaxBytes: number;
 }
 
 const defaults: AppConfig = {
@@ -109,6 +123,13 @@ const defaults: AppConfig = {
   yibananChunkMb: 16,
   yibananMaxAttempts: 8,
   yibananRetryBaseSeconds: 30,
+  unifiedUrl: '',
+  unifiedToken: '',
+  unifiedUnitCode: '',
+  unifiedSyncIntervalMinutes: 10,
+  unifiedPageSize: 200,
+  unifiedRetryBaseMs: 1000,
+  unifiedImportMaxBytes: 20 * 1024 * 1024,
 };
 
 const envNames: Record<keyof AppConfig, string> = {
@@ -147,6 +168,13 @@ const envNames: Record<keyof AppConfig, string> = {
   yibananChunkMb: 'TONGLU_YIBANAN_CHUNK_MB',
   yibananMaxAttempts: 'TONGLU_YIBANAN_MAX_ATTEMPTS',
   yibananRetryBaseSeconds: 'TONGLU_YIBANAN_RETRY_BASE_SECONDS',
+  unifiedUrl: 'TONGLU_UNIFIED_URL',
+  unifiedToken: 'TONGLU_UNIFIED_TOKEN',
+  unifiedUnitCode: 'TONGLU_UNIFIED_DWBM',
+  unifiedSyncIntervalMinutes: 'TONGLU_UNIFIED_SYNC_INTERVAL_MINUTES',
+  unifiedPageSize: 'TONGLU_UNIFIED_PAGE_SIZE',
+  unifiedRetryBaseMs: 'TONGLU_UNIFIED_RETRY_BASE_MS',
+  unifiedImportMaxBytes: 'TONGLU_UNIFIED_IMPORT_MAX_BYTES',
 };
 
 function parseValue(key: keyof AppConfig, raw: string): AppConfig[keyof AppConfig] {
@@ -181,6 +209,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 
   Object.assign(config, overrides);
   config.dataDir = path.resolve(config.dataDir);
+  if (config.unifiedUrl && !/^\d{6}$/.test(config.unifiedUnitCode)) {
+    throw new Error(`TONGLU_UNIFIED_DWBM must be the six-digit 单位编码 when TONGLU_UNIFIED_URL is set, got "${config.unifiedUnitCode}"`);
+  }
+  if (config.unifiedPageSize < 1 || config.unifiedPageSize > 500) throw new Error(`TONGLU_UNIFIED_PAGE_SIZE must be from 1 to 500, got ${config.unifiedPageSize}`);
   if (!config.databaseUrl) config.databaseUrl = `sqlite:${path.join(config.dataDir, 'tonglu.sqlite')}`;
   config.yibananMode = resolveYibananMode(config);
   if (config.yibananOutbox) config.yibananOutbox = path.resolve(config.yibananOutbox);

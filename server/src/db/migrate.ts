@@ -5,6 +5,7 @@ import * as accounts from './migrations/0002-accounts.js';
 import * as auditChain from './migrations/0003-audit-chain.js';
 import * as caseGrants from './migrations/0004-case-grants.js';
 import * as documents from './migrations/0005-documents.js';
+import * as unifiedSync from './migrations/0006-unified-sync.js';
 import * as deliveries from './migrations/0007-deliveries.js';
 
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003-audit-chain': auditChain,
   '0004-case-grants': caseGrants,
   '0005-documents': documents,
+  '0006-unified-sync': unifiedSync,
   '0007-deliveries': deliveries,
 };
 

@@ -32,6 +32,8 @@ export interface UserTable {
   /** Start of the password age; NULL counts from created_at. */
   password_changed_at: Generated<string | null>;
   updated_at: Generated<string | null>;
+  /** 工号 in 大统一2.0 (the handler code `gh`); unique when set. */
+  employee_no: Generated<string | null>;
 }
 
 export interface LoginSessionTable {
@@ -60,6 +62,21 @@ export interface CaseTable {
   updated_at: string;
   /** Pinyin initials of the name for search ("zs" for 张三), kept by the repository. */
   name_initials: Generated<string>;
+  /** `gxsj` of the 大统一2.0 record last applied; older records are ignored. */
+  unified_updated_at: Generated<string | null>;
+  /** When 大统一2.0 reported the case deleted (sfsc = 'Y'); no new sessions while set. */
+  deleted_in_unified_at: Generated<string | null>;
+  /** 大统一2.0 handler code (cbrgh) last applied to handler_id; a Tonglu transfer lasts until 2.0 sends another. */
+  unified_handler_code: Generated<string | null>;
+  /** 单位编码 (dwbm). */
+  unit_code: Generated<string | null>;
+  /** 案件类别编码 (ajlb_bm); `category` is the name. */
+  category_code: Generated<string | null>;
+  /** 承办部门 code and name as 大统一2.0 sends them. */
+  department_code: Generated<string | null>;
+  department_name: Generated<string | null>;
+  /** 1 while the case's 电子卷宗 tree still has to be read after a sync changed the case. */
+  dossier_pending: Generated<number>;
 }
 
 export interface SuspectTable {
@@ -72,6 +89,14 @@ export interface SuspectTable {
   created_at: string;
   /** Pinyin initials of the name for search, kept by the repository. */
   name_initials: Generated<string>;
+  /** 嫌疑人编号 (xyrbh) in 大统一2.0; null for suspects added in Tonglu. */
+  external_id: Generated<string | null>;
+  /** 'unified' for suspects from 大统一2.0, 'local' for those added in Tonglu. */
+  source: Generated<string>;
+  /** When the suspect disappeared from its case in 大统一2.0; the row stays. */
+  removed_in_unified_at: Generated<string | null>;
+  gender: Generated<string | null>;
+  birth_date: Generated<string | null>;
 }
 
 export interface RoomTable {
@@ -208,6 +233,12 @@ export interface DossierFileTable {
   source: string;
   fetched_at: string;
   created_at: string;
+  /** 文件编号 (wjbh) in 大统一2.0; null for files from other sources. */
+  external_id: Generated<string | null>;
+  /** When a newer version of the same 文件编号 replaced this file; superseded files are not listed. */
+  superseded_at: Generated<string | null>;
+  /** 更新时间 of this version in 大统一2.0 (UTC ISO); orders the versions of one 文件编号. */
+  version_at: Generated<string | null>;
 }
 
 /** A document added to a case as a whole after the fact (资料补充 without a session). */
@@ -286,6 +317,66 @@ export interface DeliveryFileTable {
   sm3: string;
 }
 
+/** One 大统一2.0 pull or file import, with its counts. */
+export interface UnifiedSyncRunTable {
+  id: Generated<number>;
+  /** schedule, manual or file. */
+  trigger: string;
+  triggered_by: number | null;
+  file_name: string | null;
+  started_at: string;
+  finished_at: string | null;
+  /** running, succeeded or failed. */
+  state: string;
+  fetched: Generated<number>;
+  created: Generated<number>;
+  updated: Generated<number>;
+  deleted: Generated<number>;
+  rejected: Generated<number>;
+  dossier_files: Generated<number>;
+  /** Chinese reason of a failed run. */
+  error: string | null;
+}
+
+/** Single row (id 1): where the incremental pull continues after a finished, failed or interrupted run. */
+export interface UnifiedSyncStateTable {
+  id: number;
+  /** `syncToken` of the last complete pull, sent as `since`. */
+  since_token: string | null;
+  /** `nextCursor` of the last page stored, while a pull is part way. */
+  cursor: string | null;
+  /** The run that stored `cursor`. */
+  run_id: number | null;
+  updated_at: string;
+}
+
+/** A 大统一2.0 handler (承办人) and the Tonglu user matched to it, or null when none matches. */
+export interface UnifiedHandlerTable {
+  /** 工号 (gh). */
+  code: string;
+  name: string;
+  /** 登录账号 (dlzh) in 大统一2.0. */
+  login_name: string | null;
+  department_name: string | null;
+  user_id: number | null;
+  updated_at: string;
+}
+
+/** A record or row a run did not import, with the reason in Chinese. */
+export interface UnifiedRejectedRowTable {
+  id: Generated<number>;
+  run_id: number;
+  /** Sheet of an imported workbook (案件 or 嫌疑人); null for the HTTP pull and JSON files. */
+  sheet: string | null;
+  /** Row number in the sheet, or position in a JSON file (1-based); null for the HTTP pull. */
+  row_number: number | null;
+  /** 部门受案号, optionally with the 嫌疑人编号, of the rejected record. */
+  reference: string;
+  /** Field name as 大统一2.0 or the template calls it. */
+  field: string;
+  reason: string;
+}
+
 export interface Database {
   departments: DepartmentTable;
   users: UserTable;
@@ -304,6 +395,10 @@ export interface Database {
   audit_chain_head: AuditChainHeadTable;
   deliveries: DeliveryTable;
   delivery_files: DeliveryFileTable;
+  unified_sync_runs: UnifiedSyncRunTable;
+  unified_sync_state: UnifiedSyncStateTable;
+  unified_handlers: UnifiedHandlerTable;
+  unified_rejected_rows: UnifiedRejectedRowTable;
 }
 
 export type UserRow = Selectable<UserTable>;
@@ -322,3 +417,6 @@ export type OffsiteUploadRow = Selectable<OffsiteUploadTable>;
 export type CaseDocumentRow = Selectable<CaseDocumentTable>;
 export type DeliveryRow = Selectable<DeliveryTable>;
 export type DeliveryFileRow = Selectable<DeliveryFileTable>;
+export type UnifiedSyncRunRow = Selectable<UnifiedSyncRunTable>;
+export type UnifiedHandlerRow = Selectable<UnifiedHandlerTable>;
+export type UnifiedRejectedRow = Selectable<UnifiedRejectedRowTable>;

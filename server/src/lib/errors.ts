@@ -59,6 +59,12 @@ export const errorCatalogue = {
   DELIVERY_NOT_FOUND: { status: 404, message: '推送记录不存在或您没有权限查看。' },
   DELIVERY_NOT_FAILED: { status: 409, message: '只有推送失败的记录才能重试。' },
   DELIVERY_RETRY_FORBIDDEN: { status: 403, message: '只有案件承办人或系统管理员可以重试推送。' },
+  UNIFIED_NOT_CONFIGURED: { status: 409, message: '尚未配置大统一2.0 接口（TONGLU_UNIFIED_URL、TONGLU_UNIFIED_TOKEN、TONGLU_UNIFIED_DWBM），请联系运维人员配置后再同步，或使用文件导入。' },
+  UNIFIED_SYNC_BUSY: { status: 409, message: '大统一同步正在进行中，请等待本次同步结束后再试。' },
+  CASE_DELETED_IN_UNIFIED: { status: 409, message: '该案件已在大统一删除，不能再开始同录。' },
+  IMPORT_FILE_INVALID: { status: 400, message: '导入文件无法读取，请使用下载的模板（.xlsx）或 JSON 文件。' },
+  IMPORT_FILE_TOO_LARGE: { status: 413, message: '导入文件过大，请拆分后分批导入。' },
+  EMPLOYEE_NO_TAKEN: { status: 409, message: '工号已被其他用户使用，请核对。' },
   INTERNAL: { status: 500, message: '服务器内部错误，请稍后重试或联系系统管理员。' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

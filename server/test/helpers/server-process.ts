@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { waitFor } from './polling.js';
 
-const serverDir = path.resolve(import.meta.dirname, '../..');
+/** The server workspace folder, where `src/server.ts` and `src/cli` live. */
+export const serverDir = path.resolve(import.meta.dirname, '../..');
 
 /** Returns a TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): Promise<number> {
@@ -67,5 +68,27 @@ export class ApiClient {
       headers: { cookie, 'x-tonglu-csrf': this.csrfTokens.get(cookie) ?? '', ...(isJson ? { 'content-type': 'application/json' } : {}), ...headers },
       body: payload,
     });
+  }
+}
+
+/** The real server as a child process that tests start, SIGKILL and start again with fresh settings. */
+export class ServerProcess {
+  private child: ChildProcess | undefined;
+
+  constructor(
+    private readonly port: number,
+    private readonly env: () => NodeJS.ProcessEnv,
+  ) {}
+
+  /** Starts the server and waits until it answers HTTP on its port. */
+  async start(): Promise<void> {
+    this.child = await startServerProcess(this.env(), this.port);
+  }
+
+  /** Kills the server with SIGKILL, as a power cut would, and waits for the process to exit. */
+  async kill(): Promise<void> {
+    const running = this.child;
+    this.child = undefined;
+    await killServerProcess(running);
   }
 }

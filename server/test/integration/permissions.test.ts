@@ -450,6 +450,21 @@ const routeCases: RouteCase[] = [
     // The case's handler may retry the packages of the case, admins any; officers without the case get "not found".
     expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }),
   },
+  // 大统一同步 (system admin). This app has no 大统一2.0 interface configured, so 立即同步 answers 409.
+  { method: 'GET', route: '/api/unified/status', url: () => '/api/unified/status', expected: all(403, { sysadmin: 200, admin: 200 }) },
+  { method: 'GET', route: '/api/unified/runs', url: () => '/api/unified/runs', expected: all(403, { sysadmin: 200, admin: 200 }) },
+  // Run 999999 does not exist: 404 shows the permission check passed.
+  { method: 'GET', route: '/api/unified/runs/:id/rejected', url: () => '/api/unified/runs/999999/rejected', expected: all(403, { sysadmin: 404, admin: 404 }) },
+  { method: 'POST', route: '/api/unified/sync', url: () => '/api/unified/sync', expected: all(403, { sysadmin: 409, admin: 409 }) },
+  { method: 'GET', route: '/api/unified/handlers/unmatched', url: () => '/api/unified/handlers/unmatched', expected: all(403, { sysadmin: 200, admin: 200 }) },
+  { method: 'GET', route: '/api/unified/import/template', url: () => '/api/unified/import/template', expected: all(403, { sysadmin: 200, admin: 200 }) },
+  {
+    method: 'POST',
+    route: '/api/unified/import',
+    url: () => '/api/unified/import?fileName=cases.json',
+    rawBody: Buffer.from('{"cases":[]}'),
+    expected: all(403, { sysadmin: 200, admin: 200 }),
+  },
 ];
 
 const passwords: Record<Exclude<Caller, 'anonymous'>, [string, string]> = {

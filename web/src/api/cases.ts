@@ -14,6 +14,8 @@ export interface CaseSummary {
   suspectCount: number;
   sessionCount: number;
   lastSessionAt: string | null;
+  /** When 大统一2.0 reported the case deleted (shown as 已在大统一删除); null otherwise. No new sessions then. */
+  deletedInUnifiedAt: string | null;
 }
 
 export interface Suspect {
@@ -22,6 +24,10 @@ export interface Suspect {
   idTypeCode: string;
   idTypeName: string;
   idNumberMasked: string;
+  /** 'unified' for suspects from 大统一2.0, 'local' for those added in Tonglu. */
+  source?: string;
+  /** When the suspect disappeared from the case in 大统一2.0 (shown as 已在大统一移除); null otherwise. */
+  removedInUnifiedAt?: string | null;
 }
 
 export interface CaseDetail extends CaseSummary {

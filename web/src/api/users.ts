@@ -18,6 +18,8 @@ export interface ManagedUser {
   departmentId: number | null;
   departmentName: string | null;
   roles: RoleCode[];
+  /** 工号, matched to the 承办人工号 of 大统一2.0 cases; null when not set. */
+  employeeNo: string | null;
   status: UserStatus;
   isLocked: boolean;
   mustChangePassword: boolean;
@@ -39,6 +41,7 @@ export interface UserInput {
   departmentId: number | null;
   /** Only a 安全管理员 (or any admin with separation of duties off) may give roles other than 办案人员. */
   roles?: RoleCode[];
+  employeeNo?: string | null;
 }
 
 export function listDepartments(): Promise<DepartmentNode[]> {
@@ -67,8 +70,8 @@ export function createUser(input: UserInput): Promise<ManagedUser> {
   return request('/api/users', { method: 'POST', body: input });
 }
 
-export function updateUser(id: number, displayName: string, departmentId: number | null): Promise<ManagedUser> {
-  return request(`/api/users/${id}`, { method: 'PUT', body: { displayName, departmentId } });
+export function updateUser(id: number, displayName: string, departmentId: number | null, employeeNo: string | null): Promise<ManagedUser> {
+  return request(`/api/users/${id}`, { method: 'PUT', body: { displayName, departmentId, employeeNo } });
 }
 
 export function setUserStatus(id: number, status: UserStatus): Promise<ManagedUser> {

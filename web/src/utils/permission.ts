@@ -10,11 +10,12 @@ export type Permission =
   | 'case:grant'
   | 'case:admin'
   | 'system:audit:view'
-  | 'system:delivery:manage';
+  | 'system:delivery:manage'
+  | 'system:unified:manage';
 
 const rolePermissions: Record<RoleCode, readonly Permission[]> = {
   officer: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'case:grant'],
-  sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage', 'system:user:manage', 'case:admin', 'system:delivery:manage'],
+  sysadmin: ['case:record:start', 'case:recording:view', 'case:self-built:create', 'system:room:manage', 'system:user:manage', 'case:admin', 'system:unified:manage', 'system:delivery:manage'],
   secadmin: ['case:recording:view', 'system:user:manage'],
   auditor: ['case:recording:view', 'system:audit:view'],
 };

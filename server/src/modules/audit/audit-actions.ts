@@ -38,6 +38,9 @@ export const auditActionLabels: Record<string, string> = {
   'audit.search': '查询审计日志',
   'audit.export': '导出审计日志',
   'audit.verify': '校验日志完整性',
+  'unified.sync.request': '立即同步大统一',
+  'unified.sync': '大统一同步',
+  'unified.import': '大统一文件导入',
 };
 
 export const auditResultLabels: Record<string, string> = { success: '成功', failure: '失败' };

@@ -65,6 +65,7 @@ export class CaseAdminService {
 
     const caseRow = await this.cases.findById(input.caseId);
     if (!caseRow) throw new AppError('CASE_NOT_FOUND');
+    if (caseRow.deleted_in_unified_at !== null) throw new AppError('CASE_DELETED_IN_UNIFIED');
     const suspect = await this.cases.findSuspect(input.suspectId);
     if (!suspect || suspect.case_id !== caseRow.id) throw new AppError('SUSPECT_NOT_IN_CASE');
     const room = await this.rooms.get(input.roomId);

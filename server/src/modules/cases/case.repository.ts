@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { Db } from '../../db/database.js';
-import type { CaseRow, SuspectRow } from '../../db/schema.js';
+import type { CaseRow, CaseTable, SuspectRow, SuspectTable } from '../../db/schema.js';
 import { pinyinInitials } from '../../lib/pinyin.js';
 
 export interface CaseListFilter {
@@ -116,8 +116,8 @@ export class CaseRepository {
   }
 
   async insertWithSuspects(
-    values: Omit<CaseRow, 'id' | 'name_initials'>,
-    suspects: Omit<SuspectRow, 'id' | 'case_id' | 'name_initials'>[],
+    values: Omit<Insertable<CaseTable>, 'name_initials'>,
+    suspects: Omit<Insertable<SuspectTable>, 'case_id' | 'name_initials'>[],
   ): Promise<number> {
     return this.db.kysely.transaction().execute(async (trx) => {
       const inserted = await trx

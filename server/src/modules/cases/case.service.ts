@@ -17,6 +17,8 @@ export interface CaseSummary {
   suspectCount: number;
   sessionCount: number;
   lastSessionAt: string | null;
+  /** When 大统一2.0 reported the case deleted (shown as 已在大统一删除); null otherwise. */
+  deletedInUnifiedAt: string | null;
 }
 
 export interface SuspectView {
@@ -25,6 +27,10 @@ export interface SuspectView {
   idTypeCode: string;
   idTypeName: string;
   idNumberMasked: string;
+  /** 'unified' for suspects from 大统一2.0, 'local' for those added in Tonglu. */
+  source: string;
+  /** When the suspect disappeared from the case in 大统一2.0; null otherwise. */
+  removedInUnifiedAt: string | null;
 }
 
 export interface NewCaseInput {
@@ -81,6 +87,7 @@ function toSummary(row: CaseListRow): CaseSummary {
     suspectCount: row.suspect_count,
     sessionCount: row.session_count,
     lastSessionAt: row.last_session_at,
+    deletedInUnifiedAt: row.deleted_in_unified_at,
   };
 }
 
@@ -110,10 +117,11 @@ export class CaseService {
     return row;
   }
 
-  /** Loads a case the user may record against: its handler or a grantee. */
+  /** Loads a case the user may start a session on: its handler or a grantee, and not deleted in 大统一2.0. */
   async getRecordable(user: AuthUser, caseId: number) {
     const row = await this.cases.findById(caseId);
     if (!row || !(await this.access.canRecord(user, row))) throw new AppError('CASE_NOT_FOUND');
+    if (row.deleted_in_unified_at !== null) throw new AppError('CASE_DELETED_IN_UNIFIED');
     return row;
   }
 
@@ -139,6 +147,8 @@ export class CaseService {
         idTypeCode: suspect.id_type_code,
         idTypeName: suspect.id_type_name,
         idNumberMasked: maskIdNumber(suspect.id_number),
+        source: suspect.source,
+        removedInUnifiedAt: suspect.removed_in_unified_at,
       })),
     };
   }

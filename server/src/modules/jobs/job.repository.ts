@@ -35,6 +35,31 @@ export class JobRepository {
   }
 
   /**
+   * Queues a job, or re-queues the finished or failed job with the same key with the new payload and fresh
+   * attempts. Returns false when that job is still queued or running, so one key never runs twice at once.
+   */
+  async enqueueUnlessActive<T extends JobType>(type: T, dedupeKey: string, payload: JobPayloads[T], options: EnqueueOptions): Promise<boolean> {
+    const now = nowIso();
+    const reset = {
+      payload: JSON.stringify(payload),
+      state: 'queued',
+      run_after: options.runAfter,
+      attempts: 0,
+      max_attempts: options.maxAttempts,
+      last_error: null,
+      locked_by: null,
+      locked_until: null,
+      updated_at: now,
+    };
+    const result = await this.db.kysely
+      .insertInto('jobs')
+      .values({ ...reset, type, dedupe_key: dedupeKey, created_at: now })
+      .onConflict((conflict) => conflict.column('dedupe_key').doUpdateSet(reset).where('jobs.state', 'in', ['done', 'failed']))
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  /**
    * Claims the next due job: queued and due, or running with an expired lease (its worker died).
    * PostgreSQL skips rows other workers hold; SQLite has one writer at a time, so the single UPDATE is atomic.
    */

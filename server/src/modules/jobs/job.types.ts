@@ -3,6 +3,10 @@ export interface JobPayloads {
   archive: { sessionId: number };
   'offsite-archive': { sessionId: number };
   delivery: { deliveryId: number };
+  /** One pull from 大统一2.0; `userId` is the admin who pressed 立即同步, null for the schedule. */
+  'unified-sync': { trigger: 'schedule' | 'manual'; userId: number | null };
+  /** One 电子卷宗 file to download from 大统一2.0 and check against its SHA-256. */
+  'dossier-fetch': { caseId: number; fileId: string; sha256: string; name: string; folderPath: string; size: number; versionAt: string };
 }
 
 export type JobType = keyof JobPayloads;
@@ -36,4 +40,4 @@ export class PermanentJobError extends Error {
 
 export type AnyJobHandler = { [T in JobType]: JobHandler<T> }[JobType];
 
-export const jobTypes: readonly JobType[] = ['archive', 'offsite-archive', 'delivery'];
+export const jobTypes: readonly JobType[] = ['archive', 'offsite-archive', 'delivery', 'unified-sync', 'dossier-fetch'];

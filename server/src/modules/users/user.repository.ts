@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { UNASSIGNED_USERNAME } from '../../db/migrations/0006-unified-sync.js';
 import type { DepartmentRow, UserRow } from '../../db/schema.js';
 
 export interface UserListFilter {
@@ -20,6 +21,7 @@ export interface UserValues {
   department_id: number | null;
   roles: string;
   password_hash: string;
+  employee_no: string | null;
 }
 
 function likePattern(text: string): string {
@@ -56,7 +58,10 @@ export class UserRepository {
   }
 
   async listUsers(filter: UserListFilter): Promise<{ rows: UserListRow[]; total: number }> {
-    let query = this.db.kysely.selectFrom('users').leftJoin('departments', 'departments.id', 'users.department_id');
+    let query = this.db.kysely
+      .selectFrom('users')
+      .leftJoin('departments', 'departments.id', 'users.department_id')
+      .where('users.username', '!=', UNASSIGNED_USERNAME);
     if (filter.displayName) query = query.where(sql<boolean>`users.display_name like ${likePattern(filter.displayName)} escape '\\'`);
     if (filter.username) query = query.where(sql<boolean>`users.username like ${likePattern(filter.username)} escape '\\'`);
     if (filter.departmentIds) query = query.where('users.department_id', 'in', filter.departmentIds);
@@ -80,7 +85,12 @@ export class UserRepository {
       .selectAll('users')
       .select('departments.name as department_name')
       .where('users.id', '=', id)
+      .where('users.username', '!=', UNASSIGNED_USERNAME)
       .executeTakeFirst();
+  }
+
+  findByEmployeeNo(employeeNo: string): Promise<UserRow | undefined> {
+    return this.db.kysely.selectFrom('users').selectAll().where('employee_no', '=', employeeNo).executeTakeFirst();
   }
 
   findByUsername(username: string): Promise<UserRow | undefined> {

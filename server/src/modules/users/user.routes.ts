@@ -27,8 +27,11 @@ const UserQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const EmployeeNo = Type.Optional(Type.Union([Type.String({ maxLength: 32, pattern: '^[0-9A-Za-z_-]*$' }), Type.Null()]));
+
 const UserBody = Type.Object(
   {
+    employeeNo: EmployeeNo,
     username: Type.String({ minLength: 2, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' }),
     displayName: Type.String({ minLength: 1, maxLength: 50, pattern: '\\S' }),
     departmentId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
@@ -39,6 +42,7 @@ const UserBody = Type.Object(
 
 const UserUpdateBody = Type.Object(
   {
+    employeeNo: EmployeeNo,
     displayName: Type.String({ minLength: 1, maxLength: 50, pattern: '\\S' }),
     departmentId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
   },
@@ -77,16 +81,16 @@ export async function userRoutes(app: AppInstance): Promise<void> {
     return users.list(user, { ...request.query, displayName: displayName?.trim(), username: username?.trim() });
   });
 
-  app.post('/api/users', { schema: { body: UserBody } }, async (request, reply) => {
+  app.post('/api/users', { config: { fieldLabels: { employeeNo: '工号' } }, schema: { body: UserBody } }, async (request, reply) => {
     const user = requireUser(request);
     const id = await users.create({ user, clientIp: request.ip }, { ...request.body, displayName: request.body.displayName.trim() });
     reply.code(201);
     return users.view(id);
   });
 
-  app.put('/api/users/:id', { schema: { params: IdParams, body: UserUpdateBody } }, async (request) => {
+  app.put('/api/users/:id', { config: { fieldLabels: { employeeNo: '工号' } }, schema: { params: IdParams, body: UserUpdateBody } }, async (request) => {
     const user = requireUser(request);
-    await users.update({ user, clientIp: request.ip }, request.params.id, request.body.displayName.trim(), request.body.departmentId);
+    await users.update({ user, clientIp: request.ip }, request.params.id, request.body.displayName.trim(), request.body.departmentId, request.body.employeeNo);
     return users.view(request.params.id);
   });
 

@@ -25,6 +25,8 @@ export interface UserView {
   departmentId: number | null;
   departmentName: string | null;
   roles: Role[];
+  /** 工号, matched to the 承办人工号 of 大统一2.0 cases; null when not set. */
+  employeeNo: string | null;
   status: string;
   isLocked: boolean;
   mustChangePassword: boolean;
@@ -45,6 +47,8 @@ export interface UserInput {
   displayName: string;
   departmentId: number | null;
   roles?: Role[];
+  /** 工号; empty or null leaves it unset. */
+  employeeNo?: string | null;
 }
 
 /** The acting user and client IP, recorded as the actor of audit events. */
@@ -61,6 +65,7 @@ function toView(row: UserListRow): UserView {
     departmentId: row.department_id,
     departmentName: row.department_name,
     roles: parseRoles(row.roles),
+    employeeNo: row.employee_no,
     status: row.status,
     isLocked: row.locked_until !== null && Date.parse(row.locked_until) > Date.now(),
     mustChangePassword: row.must_change_password === 1,
@@ -201,6 +206,8 @@ export class UserService {
     this.checkRoles(roles);
     await this.requireDepartment(input.departmentId);
     if (await this.users.findByUsername(input.username)) throw new AppError('USERNAME_TAKEN');
+    const employeeNo = input.employeeNo?.trim() || null;
+    await this.requireFreeEmployeeNo(employeeNo, null);
 
     const id = await this.users.insertUser(
       {
@@ -209,22 +216,34 @@ export class UserService {
         department_id: input.departmentId,
         roles: roles.join(','),
         password_hash: await hashPassword(this.policy.defaultPassword),
+        employee_no: employeeNo,
       },
       nowIso(),
     );
-    await this.record(actor, 'user.create', 'user', id, { username: input.username, roles });
+    await this.record(actor, 'user.create', 'user', id, { username: input.username, roles, employeeNo });
     return id;
   }
 
-  /** Changes the basic data: display name and department. The login name stays as created. */
-  async update(actor: Actor, id: number, displayName: string, departmentId: number | null): Promise<void> {
+  /**
+   * Changes the basic data: display name, department and 工号 (left as it is when `employeeNo` is undefined).
+   * The login name stays as created.
+   */
+  async update(actor: Actor, id: number, displayName: string, departmentId: number | null, employeeNoInput?: string | null): Promise<void> {
     this.requireBasicData(actor.user);
     const row = await this.users.findUser(id);
     if (!row) throw new AppError('USER_NOT_FOUND');
     await this.requireDepartment(departmentId);
+    const employeeNo = employeeNoInput === undefined ? row.employee_no : employeeNoInput?.trim() || null;
+    await this.requireFreeEmployeeNo(employeeNo, id);
 
-    await this.users.updateUser(id, { display_name: displayName, department_id: departmentId, updated_at: nowIso() });
-    await this.record(actor, 'user.update', 'user', id, { displayName, departmentId, oldDepartmentId: row.department_id });
+    await this.users.updateUser(id, { display_name: displayName, department_id: departmentId, employee_no: employeeNo, updated_at: nowIso() });
+    await this.record(actor, 'user.update', 'user', id, { displayName, departmentId, oldDepartmentId: row.department_id, employeeNo, oldEmployeeNo: row.employee_no });
+  }
+
+  private async requireFreeEmployeeNo(employeeNo: string | null, ownId: number | null): Promise<void> {
+    if (employeeNo === null) return;
+    const holder = await this.users.findByEmployeeNo(employeeNo);
+    if (holder && holder.id !== ownId) throw new AppError('EMPLOYEE_NO_TAKEN', `工号 ${employeeNo} 已被用户“${holder.display_name}”使用，请核对。`);
   }
 
   async setStatus(actor: Actor, id: number, status: 'active' | 'disabled'): Promise<void> {

@@ -10,6 +10,12 @@ export const systemRoutes: RouteRecordRaw[] = [
     meta: { title: t.menu.rooms, permission: 'system:room:manage', menuGroup: 'system' },
   },
   {
+    path: 'system/unified-sync',
+    name: 'system-unified-sync',
+    component: () => import('@/views/system/unified/index.vue'),
+    meta: { title: t.menu.unifiedSync, permission: 'system:unified:manage', menuGroup: 'system' },
+  },
+  {
     path: 'system/deliveries',
     name: 'system-deliveries',
     component: () => import('@/views/system/deliveries/list.vue'),

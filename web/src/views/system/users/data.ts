@@ -9,6 +9,8 @@ export interface UserForm {
   displayName: string;
   departmentId: number | null;
   roles: RoleCode[];
+  /** 工号 in 大统一2.0; empty when not set. */
+  employeeNo: string;
 }
 
 export const roleOptions: { value: RoleCode; label: string }[] = [
@@ -30,11 +32,11 @@ export function describeRoles(roles: readonly RoleCode[]): string {
 }
 
 export function createEmptyForm(departmentId: number | null): UserForm {
-  return { username: '', displayName: '', departmentId, roles: ['officer'] };
+  return { username: '', displayName: '', departmentId, roles: ['officer'], employeeNo: '' };
 }
 
 export function toForm(user: ManagedUser): UserForm {
-  return { username: user.username, displayName: user.displayName, departmentId: user.departmentId, roles: [...user.roles] };
+  return { username: user.username, displayName: user.displayName, departmentId: user.departmentId, roles: [...user.roles], employeeNo: user.employeeNo ?? '' };
 }
 
 // Same rule as the server: letters, digits, underscore, dot and hyphen, 2 to 32 characters.
@@ -49,6 +51,7 @@ export const userRules: Record<string, FormItemRule[]> = {
     { required: true, whitespace: true, message: t.users.displayNameRequired, trigger: 'blur' },
     { max: 50, message: t.users.displayNameTooLong, trigger: 'blur' },
   ],
+  employeeNo: [{ pattern: /^[0-9A-Za-z_-]{0,32}$/, message: t.users.employeeNoInvalid, trigger: 'blur' }],
   roles: [
     { type: 'array', required: true, min: 1, message: t.users.rolesRequired, trigger: 'change' },
     {
