@@ -9,12 +9,14 @@ export interface DemoUser {
   displayName: string;
   roles: string;
   department: string;
+  /** 工号, matching the 大统一2.0 simulator's handlers. */
+  employeeNo?: string;
 }
 
 export const demoUsers: DemoUser[] = [
   { username: 'admin', password: 'Admin@2026', displayName: '系统管理员', roles: 'sysadmin,secadmin', department: '办公室' },
-  { username: 'zhangming', password: 'Tonglu@2026', displayName: '张明', roles: 'officer', department: '第一检察部' },
-  { username: 'lihua', password: 'Tonglu@2026', displayName: '李华', roles: 'officer', department: '第二检察部' },
+  { username: 'zhangming', password: 'Tonglu@2026', displayName: '张明', roles: 'officer', department: '第一检察部', employeeNo: '0371' },
+  { username: 'lihua', password: 'Tonglu@2026', displayName: '李华', roles: 'officer', department: '第二检察部', employeeNo: '0372' },
   { username: 'secadmin', password: 'Tonglu@2026', displayName: '安全管理员', roles: 'secadmin', department: '办公室' },
   { username: 'auditor', password: 'Tonglu@2026', displayName: '安全审计员', roles: 'auditor', department: '办公室' },
 ];
@@ -55,6 +57,7 @@ export async function seedDemoData(db: Db, secrets: SecretBox, room: DemoRoom): 
       .values({
         username: user.username,
         display_name: user.displayName,
+        employee_no: user.employeeNo ?? null,
         department_id: department.id,
         roles: user.roles,
         password_hash: await hashPassword(user.password),

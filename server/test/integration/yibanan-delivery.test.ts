@@ -184,7 +184,7 @@ describe('易办案 delivery over HTTP', () => {
       expect(manifest.case).toMatchObject({ bmsah: '昆检刑诉受[2026]320583000101号', ajmc: '王某某盗窃案' });
       expect(manifest.suspect).toMatchObject({ xm: '王某某', zjlx_dm: '111', zjlx_mc: '居民身份证' });
       expect(manifest.suspect.zjhm).toMatch(/^32058319900307121[0-9X]$/);
-      expect(manifest.operator).toEqual({ name: '张明', dlzh: 'zhangming' });
+      expect(manifest.operator).toEqual({ name: '张明', gh: '0371', dlzh: 'zhangming' });
       expect(manifest.room).toBeNull();
       expect(manifest.session.startedAt).toMatch(/\+08:00$/);
       expect(manifest.files.map((file) => file.kind)).toEqual(['video', 'document']);

@@ -17,6 +17,7 @@ const source: PackageSource = {
   roomName: '刑检-101讯问室',
   operatorName: '张明',
   operatorUsername: 'zhangming',
+  operatorEmployeeNo: '0371',
 };
 
 const video = { id: 7, kind: 'video' as const, fileName: '王某某盗窃案_王某某.mp4', size: 123, sha256: 'a'.repeat(64), sm3: 'b'.repeat(64) };
@@ -61,7 +62,7 @@ describe('delivery manifest', () => {
       case: { bmsah: source.caseNumber, tysah: source.unifiedNumber, ajmc: source.caseName, ajlb_mc: source.category },
       suspect: { xm: '王某某', zjlx_dm: '111', zjlx_mc: '居民身份证', zjhm: source.idNumber },
       room: { name: '刑检-101讯问室' },
-      operator: { name: '张明', dlzh: 'zhangming' },
+      operator: { name: '张明', gh: '0371', dlzh: 'zhangming' },
       session: { startedAt: '2026-03-01T09:30:00+08:00', endedAt: '2026-03-01T10:40:00+08:00' },
     });
     expect(manifest.files).toEqual([

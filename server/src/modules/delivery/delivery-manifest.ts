@@ -17,6 +17,8 @@ export interface PackageSource {
   roomName: string | null;
   operatorName: string;
   operatorUsername: string;
+  /** 工号 of the operator, null when the account has none. */
+  operatorEmployeeNo: string | null;
 }
 
 export interface PackageMediaFile {
@@ -106,8 +108,7 @@ export function buildPackage(
     case: { bmsah: source.caseNumber, tysah: source.unifiedNumber, ajmc: source.caseName, ajlb_mc: source.category },
     suspect: { xm: source.suspectName, zjlx_dm: source.idTypeCode, zjlx_mc: source.idTypeName, zjhm: source.idNumber },
     room: source.roomName === null ? null : { name: source.roomName },
-    // NOTE: the 工号 (gh) is left out until users carry an employee number.
-    operator: { name: source.operatorName, dlzh: source.operatorUsername },
+    operator: { name: source.operatorName, gh: source.operatorEmployeeNo, dlzh: source.operatorUsername },
     session: { startedAt: toChinaTime(source.startedAt), endedAt: source.endedAt ? toChinaTime(source.endedAt) : null },
     files: planned.map((file) => ({ path: file.path, kind: file.kind, size: file.size, sha256: file.sha256, sm3: file.sm3 })),
   };

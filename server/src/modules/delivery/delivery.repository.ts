@@ -70,6 +70,7 @@ export class DeliveryRepository {
         'rooms.name as room_name',
         'users.display_name',
         'users.username',
+        'users.employee_no',
       ])
       .where('s.id', '=', sessionId)
       .executeTakeFirst();
@@ -90,6 +91,7 @@ export class DeliveryRepository {
       roomName: row.room_name,
       operatorName: row.display_name,
       operatorUsername: row.username,
+      operatorEmployeeNo: row.employee_no,
     };
   }
 
