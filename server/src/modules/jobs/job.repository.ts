@@ -4,6 +4,9 @@ import type { JobRow } from '../../db/schema.js';
 import { nowIso } from '../../lib/time.js';
 import type { JobPayloads, JobType } from './job.types.js';
 
+/** Jobs that run only when no other job is due. */
+const BACKGROUND_JOB_TYPE: JobType = 'dossier-fetch';
+
 export interface EnqueueOptions {
   runAfter: string;
   maxAttempts: number;
@@ -62,6 +65,8 @@ export class JobRepository {
   /**
    * Claims the next due job: queued and due, or running with an expired lease (its worker died).
    * PostgreSQL skips rows other workers hold; SQLite has one writer at a time, so the single UPDATE is atomic.
+   * Evidence work (archive, delivery, the 大统一2.0 pull) goes before 电子卷宗 downloads, so a backlog of
+   * thousands of dossier files after a first pull never delays a recording's archive.
    */
   async claimNext(workerId: string, leaseSeconds: number): Promise<JobRow | undefined> {
     const now = nowIso();
@@ -73,7 +78,7 @@ export class JobRepository {
       where id = (
         select id from jobs
         where (state = 'queued' and run_after <= ${now}) or (state = 'running' and locked_until < ${now})
-        order by run_after, id
+        order by case when type = ${BACKGROUND_JOB_TYPE} then 1 else 0 end, run_after, id
         limit 1
         ${lockClause}
       )
