@@ -68,7 +68,7 @@ describe('安全审计 in Chromium', () => {
 
     await page.getByTestId('audit-username').fill('lihua');
     await page.getByTestId('audit-result').click();
-    await page.locator('.el-select-dropdown__item', { hasText: '失败' }).click();
+    await page.getByRole('option', { name: '失败', exact: true }).click();
     await Promise.all([
       page.waitForResponse((response) => response.url().includes('/api/audit/events') && response.url().includes('lihua')),
       page.getByTestId('audit-search').click(),
