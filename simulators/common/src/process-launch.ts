@@ -30,8 +30,8 @@ export interface SimulatorProcessOptions<Port extends string> {
   startupTimeoutMs: number;
   /** Copy the simulator's JSON log lines to this process's stderr. */
   showLogs?: boolean;
-  /** Folder to delete when start-up fails, such as a temporary data folder. */
-  temporaryDir?: string;
+  /** The simulator's data folder. A temporary one is deleted when start-up fails and by stop(). */
+  dataDir: DataDir;
 }
 
 export interface SimulatorProcess<Port extends string> {
@@ -43,11 +43,16 @@ export interface SimulatorProcess<Port extends string> {
    * once when the process has already exited.
    */
   end(signal: NodeJS.Signals): Promise<void>;
+  /**
+   * Ends the process with SIGTERM and then deletes a temporary data folder. Later calls return the
+   * promise of the first.
+   */
+  stop(): Promise<void>;
 }
 
 export interface DataDir {
   dataDir: string;
-  /** True for a temporary folder created here, which the caller deletes on stop. */
+  /** True for a temporary folder created by prepareDataDir, which stop() deletes. */
   ownsDataDir: boolean;
 }
 
@@ -65,7 +70,7 @@ export async function removeDataDir(dataDir: string): Promise<void> {
 
 /**
  * Spawns the simulator and resolves once it printed its ready line. On a timeout or an early exit,
- * kills it, deletes `temporaryDir` and throws with the last log lines.
+ * kills it, deletes a temporary data folder and throws with the last log lines.
  */
 export async function startSimulatorProcess<Port extends string>(
   options: SimulatorProcessOptions<Port>,
@@ -90,8 +95,8 @@ export async function startSimulatorProcess<Port extends string>(
     ports = await waitForReady(child, options);
   } catch (error) {
     child.kill('SIGKILL');
-    if (options.temporaryDir !== undefined) {
-      await removeDataDir(options.temporaryDir);
+    if (options.dataDir.ownsDataDir) {
+      await removeDataDir(options.dataDir.dataDir);
     }
     const detail = logLines.slice(-QUOTED_LOG_LINES).join('\n');
     throw new Error(`${(error as Error).message}\nSimulator log:\n${detail}`, { cause: error });
@@ -108,7 +113,18 @@ export async function startSimulatorProcess<Port extends string>(
     clearTimeout(timer);
   };
 
-  return { child, ports, end };
+  let stopped: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await end('SIGTERM');
+      if (options.dataDir.ownsDataDir) {
+        await removeDataDir(options.dataDir.dataDir);
+      }
+    })();
+    return stopped;
+  };
+
+  return { child, ports, end, stop };
 }
 
 function waitForReady<Port extends string>(

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { createControlClient, prepareDataDir, removeDataDir, startSimulatorProcess } from '../../common/src/process-launch.js';
+import { createControlClient, prepareDataDir, startSimulatorProcess } from '../../common/src/process-launch.js';
 
 import type { SimState } from './sim-state.js';
 
@@ -61,11 +61,12 @@ const MAIN_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.
 const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 
 export async function startNvrSimulator(options: NvrSimulatorOptions = {}): Promise<NvrSimulator> {
-  const { dataDir, ownsDataDir } = await prepareDataDir('tonglu-nvr-sim-', options.dataDir);
+  const prepared = await prepareDataDir('tonglu-nvr-sim-', options.dataDir);
+  const { dataDir } = prepared;
   const username = options.username ?? 'admin';
   const password = options.password ?? 'admin123';
 
-  const { child, ports, end } = await startSimulatorProcess({
+  const { child, ports, stop } = await startSimulatorProcess({
     name: 'NVR',
     mainPath: MAIN_PATH,
     args: [
@@ -89,22 +90,11 @@ export async function startNvrSimulator(options: NvrSimulatorOptions = {}): Prom
     readyPorts: ['httpPort', 'rtspPort'],
     startupTimeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
     showLogs: options.showLogs,
-    temporaryDir: ownsDataDir ? dataDir : undefined,
+    dataDir: prepared,
   });
 
   const baseUrl = `http://127.0.0.1:${ports.httpPort}`;
   const callControl = createControlClient(baseUrl);
-
-  let stopped: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await end('SIGTERM');
-      if (ownsDataDir) {
-        await removeDataDir(dataDir);
-      }
-    })();
-    return stopped;
-  };
 
   return {
     ...ports,

@@ -69,7 +69,8 @@ const MAIN_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.
 const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 
 export async function startUnifiedSimulator(options: UnifiedSimulatorOptions = {}): Promise<UnifiedSimulator> {
-  const { dataDir, ownsDataDir } = await prepareDataDir('tonglu-unified-sim-', options.dataDir);
+  const prepared = await prepareDataDir('tonglu-unified-sim-', options.dataDir);
+  const { dataDir, ownsDataDir } = prepared;
   const token = options.token ?? 'unified-sim-token';
   const dwbm = options.dwbm ?? '320583';
 
@@ -98,7 +99,7 @@ export async function startUnifiedSimulator(options: UnifiedSimulatorOptions = {
     readyPorts: ['port', 'controlPort'],
     startupTimeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
     showLogs: options.showLogs,
-    temporaryDir: ownsDataDir ? dataDir : undefined,
+    dataDir: prepared,
   });
 
   const controlUrl = `http://127.0.0.1:${ports.controlPort}`;

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { createControlClient, prepareDataDir, removeDataDir, startSimulatorProcess } from '../../common/src/process-launch.js';
+import { createControlClient, prepareDataDir, startSimulatorProcess } from '../../common/src/process-launch.js';
 
 import type { SimState } from './sim-state.js';
 
@@ -85,10 +85,11 @@ const MAIN_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.
 const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 
 export async function startYibananSimulator(options: YibananSimulatorOptions = {}): Promise<YibananSimulator> {
-  const { dataDir, ownsDataDir } = await prepareDataDir('tonglu-yibanan-sim-', options.dataDir);
+  const prepared = await prepareDataDir('tonglu-yibanan-sim-', options.dataDir);
+  const { dataDir } = prepared;
   const token = options.token ?? 'yibanan-test-token';
 
-  const { child, ports, end } = await startSimulatorProcess({
+  const { child, ports, end, stop } = await startSimulatorProcess({
     name: '易办案',
     mainPath: MAIN_PATH,
     args: [
@@ -105,22 +106,11 @@ export async function startYibananSimulator(options: YibananSimulatorOptions = {
     readyPorts: ['port', 'controlPort'],
     startupTimeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
     showLogs: options.showLogs,
-    temporaryDir: ownsDataDir ? dataDir : undefined,
+    dataDir: prepared,
   });
 
   const controlUrl = `http://127.0.0.1:${ports.controlPort}`;
   const callControl = createControlClient(controlUrl);
-
-  let stopped: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await end('SIGTERM');
-      if (ownsDataDir) {
-        await removeDataDir(dataDir);
-      }
-    })();
-    return stopped;
-  };
 
   return {
     ...ports,
