@@ -1,28 +1,9 @@
 /**
- * JSON-lines logger on stderr. Stdout is reserved for the machine-readable `ready` event that
- * launch.ts waits for, so nothing else may write there.
+ * JSON-lines logger on stderr, tagged `nvr-simulator`. Set NVR_SIM_LOG_LEVEL to debug, info, warn or error
+ * (default info). Stdout is reserved for the machine-readable `ready` event that launch.ts waits for.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+import { createLogger } from '../../common/src/log.js';
 
-const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export { describeError, type LogLevel } from '../../common/src/log.js';
 
-const minimumLevel: LogLevel = parseLevel(process.env['NVR_SIM_LOG_LEVEL']);
-
-function parseLevel(value: string | undefined): LogLevel {
-  if (value === 'debug' || value === 'info' || value === 'warn' || value === 'error') {
-    return value;
-  }
-  return 'info';
-}
-
-export function log(level: LogLevel, message: string, fields: Record<string, unknown> = {}): void {
-  if (LEVEL_ORDER[level] < LEVEL_ORDER[minimumLevel]) {
-    return;
-  }
-  const entry = { time: new Date().toISOString(), level, component: 'nvr-simulator', message, ...fields };
-  process.stderr.write(`${JSON.stringify(entry)}\n`);
-}
-
-export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export const log = createLogger('nvr-simulator', 'NVR_SIM_LOG_LEVEL');

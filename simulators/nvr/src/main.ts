@@ -3,62 +3,30 @@
  *   {"event":"ready","httpPort":…,"rtspPort":…}
  * and stops its children on SIGTERM or SIGINT. See config.ts for the options.
  */
+import { runSimulatorMain } from '../../common/src/process-main.js';
+
 import { ConfigError, parseCommandLine, USAGE } from './config.js';
-import { describeError, log } from './log.js';
+import { log } from './log.js';
 import { NvrSimulator } from './simulator.js';
 
-async function main(): Promise<void> {
-  // A parent that died closes our stdout and stderr. Writing there then fails with EPIPE, which
-  // must not crash the simulator before it has stopped its children.
-  process.stdout.on('error', () => undefined);
-  process.stderr.on('error', () => undefined);
-
-  let config;
-  try {
-    config = parseCommandLine(process.argv.slice(2));
-  } catch (error) {
-    const isUsageRequest = error instanceof ConfigError && error.message === USAGE;
-    if (isUsageRequest) {
-      process.stdout.write(USAGE);
-    } else {
-      process.stderr.write(`${describeError(error)}\n\n${USAGE}`);
-    }
-    process.exitCode = isUsageRequest ? 0 : 2;
-    return;
-  }
-
-  const simulator = new NvrSimulator(config);
-  let isStopping = false;
-  const stop = async (reason: string): Promise<void> => {
-    if (isStopping) {
-      return;
-    }
-    isStopping = true;
-    log('info', 'Stopping', { reason });
-    try {
-      await simulator.stop();
-    } catch (error) {
-      log('error', 'Stopping failed', { error: describeError(error) });
-      process.exitCode = 1;
-    }
-    process.exit();
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  if (config.exitWhenStdinCloses) {
-    process.stdin.on('end', () => void stop('stdin closed'));
-    process.stdin.resume();
-  }
-
-  try {
-    const running = await simulator.start();
-    process.stdout.write(`${JSON.stringify({ event: 'ready', httpPort: running.httpPort, rtspPort: running.rtspPort })}\n`);
-    log('info', 'NVR simulator ready', { httpPort: running.httpPort, rtspPort: running.rtspPort, dataDir: config.dataDir });
-  } catch (error) {
-    log('error', 'Start-up failed', { error: describeError(error) });
-    process.exitCode = 1;
-    await stop('start-up failed');
-  }
-}
-
-void main();
+void runSimulatorMain({
+  usage: USAGE,
+  parseCommandLine,
+  isUsageRequest: (error) => error instanceof ConfigError && error.message === USAGE,
+  log,
+  readyMessage: 'NVR simulator ready',
+  setUp: (config) => {
+    const simulator = new NvrSimulator(config);
+    return {
+      exitWhenStdinCloses: config.exitWhenStdinCloses,
+      start: async () => {
+        const running = await simulator.start();
+        return {
+          ready: { httpPort: running.httpPort, rtspPort: running.rtspPort },
+          logFields: { httpPort: running.httpPort, rtspPort: running.rtspPort, dataDir: config.dataDir },
+        };
+      },
+      stop: () => simulator.stop(),
+    };
+  },
+});

@@ -5,14 +5,10 @@
  *   await unified.setState({ errorStatus: 503 });
  *   await unified.stop();
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+
+import { createControlClient, prepareDataDir, removeDataDir, startSimulatorProcess } from '../../common/src/process-launch.js';
 
 import type { CaseRecord, Handler } from './model.js';
 import type { SimState } from './sim-state.js';
@@ -71,87 +67,51 @@ export interface UnifiedSimulator {
 
 const MAIN_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
 const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 10_000;
 
 export async function startUnifiedSimulator(options: UnifiedSimulatorOptions = {}): Promise<UnifiedSimulator> {
-  const ownsDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'tonglu-unified-sim-')));
+  const prepared = await prepareDataDir('tonglu-unified-sim-', options.dataDir);
+  const { dataDir, ownsDataDir } = prepared;
   const token = options.token ?? 'unified-sim-token';
   const dwbm = options.dwbm ?? '320583';
 
-  const args = [
-    '--import',
-    createRequire(import.meta.url).resolve('tsx'),
-    MAIN_PATH,
-    '--port',
-    String(options.port ?? 0),
-    '--control-port',
-    String(options.controlPort ?? 0),
-    '--token',
-    token,
-    '--dwbm',
-    dwbm,
-    '--data-dir',
-    dataDir,
-    '--seed-cases',
-    String(options.seedCases ?? 0),
-    '--suspects-per-case',
-    String(options.suspectsPerCase ?? 1),
-    '--seed',
-    String(options.seed ?? 1),
-    '--exit-when-stdin-closes',
-  ];
-  // stdin stays open as a lifeline: when this process dies, the simulator reads EOF and stops.
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-
-  const logLines: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => {
-    logLines.push(line);
-    if (logLines.length > 200) {
-      logLines.shift();
-    }
-    if (options.showLogs) {
-      process.stderr.write(`${line}\n`);
-    }
+  const { child, ports, end } = await startSimulatorProcess({
+    name: '大统一2.0',
+    mainPath: MAIN_PATH,
+    args: [
+      '--port',
+      String(options.port ?? 0),
+      '--control-port',
+      String(options.controlPort ?? 0),
+      '--token',
+      token,
+      '--dwbm',
+      dwbm,
+      '--data-dir',
+      dataDir,
+      '--seed-cases',
+      String(options.seedCases ?? 0),
+      '--suspects-per-case',
+      String(options.suspectsPerCase ?? 1),
+      '--seed',
+      String(options.seed ?? 1),
+      '--exit-when-stdin-closes',
+    ],
+    readyPorts: ['port', 'controlPort'],
+    startupTimeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
+    showLogs: options.showLogs,
+    dataDir: prepared,
   });
 
-  let ports: { port: number; controlPort: number };
-  try {
-    ports = await waitForReady(child, options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
-  } catch (error) {
-    child.kill('SIGKILL');
-    if (ownsDataDir) {
-      await rm(dataDir, { recursive: true, force: true });
-    }
-    throw new Error(`${(error as Error).message}\nSimulator log:\n${logLines.slice(-20).join('\n')}`, { cause: error });
-  }
-
   const controlUrl = `http://127.0.0.1:${ports.controlPort}`;
-  const callControl = async <T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${controlUrl}/__sim/${route}`, {
-      method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) {
-      throw new Error(`${method} /__sim/${route} failed with ${response.status}: ${text}`);
-    }
-    return JSON.parse(text) as T;
-  };
+  const callControl = createControlClient(controlUrl);
 
-  const exited = once(child, 'exit');
+  // stop() and kill() share one promise, so whichever runs first decides about the data folder.
   let stopped: Promise<void> | null = null;
-  const stopWith = (signal: NodeJS.Signals, removeDataDir: boolean): Promise<void> => {
+  const stopWith = (signal: NodeJS.Signals, removeOwnDataDir: boolean): Promise<void> => {
     stopped ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill(signal);
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      if (removeDataDir) {
-        await rm(dataDir, { recursive: true, force: true });
+      await end(signal);
+      if (removeOwnDataDir) {
+        await removeDataDir(dataDir);
       }
     })();
     return stopped;
@@ -182,29 +142,4 @@ export async function startUnifiedSimulator(options: UnifiedSimulatorOptions = {
     stop: () => stopWith('SIGTERM', ownsDataDir),
     kill: () => stopWith('SIGKILL', false),
   };
-}
-
-function waitForReady(child: ChildProcess, timeoutMs: number): Promise<{ port: number; controlPort: number }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The 大统一2.0 simulator was not ready within ${timeoutMs} ms.`)), timeoutMs);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const event = JSON.parse(line) as { event?: string; port?: number; controlPort?: number };
-        if (event.event === 'ready' && event.port && event.controlPort) {
-          clearTimeout(timer);
-          resolve({ port: event.port, controlPort: event.controlPort });
-        }
-      } catch {
-        // Only the ready event is JSON on stdout, so other lines are skipped.
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`The 大统一2.0 simulator exited (${code ?? signal}) before it was ready.`));
-    });
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
 }

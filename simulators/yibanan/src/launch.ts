@@ -6,14 +6,10 @@
  *   const packages = await yibanan.packages();
  *   await yibanan.stop();
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+
+import { createControlClient, prepareDataDir, startSimulatorProcess } from '../../common/src/process-launch.js';
 
 import type { SimState } from './sim-state.js';
 
@@ -87,88 +83,34 @@ export interface YibananSimulator {
 
 const MAIN_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
 const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 10_000;
 
 export async function startYibananSimulator(options: YibananSimulatorOptions = {}): Promise<YibananSimulator> {
-  const ownsDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'tonglu-yibanan-sim-')));
+  const prepared = await prepareDataDir('tonglu-yibanan-sim-', options.dataDir);
+  const { dataDir } = prepared;
   const token = options.token ?? 'yibanan-test-token';
 
-  const args = [
-    '--import',
-    createRequire(import.meta.url).resolve('tsx'),
-    MAIN_PATH,
-    '--port',
-    String(options.port ?? 0),
-    '--control-port',
-    String(options.controlPort ?? 0),
-    '--token',
-    token,
-    '--data-dir',
-    dataDir,
-    '--exit-when-stdin-closes',
-  ];
-  // stdin stays open as a lifeline: when this process dies, the simulator reads EOF and stops.
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-
-  const logLines: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => {
-    logLines.push(line);
-    if (logLines.length > 200) {
-      logLines.shift();
-    }
-    if (options.showLogs) {
-      process.stderr.write(`${line}\n`);
-    }
+  const { child, ports, end, stop } = await startSimulatorProcess({
+    name: '易办案',
+    mainPath: MAIN_PATH,
+    args: [
+      '--port',
+      String(options.port ?? 0),
+      '--control-port',
+      String(options.controlPort ?? 0),
+      '--token',
+      token,
+      '--data-dir',
+      dataDir,
+      '--exit-when-stdin-closes',
+    ],
+    readyPorts: ['port', 'controlPort'],
+    startupTimeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
+    showLogs: options.showLogs,
+    dataDir: prepared,
   });
 
-  let ports: { port: number; controlPort: number };
-  try {
-    ports = await waitForReady(child, options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
-  } catch (error) {
-    child.kill('SIGKILL');
-    if (ownsDataDir) {
-      await rm(dataDir, { recursive: true, force: true });
-    }
-    const detail = logLines.slice(-20).join('\n');
-    throw new Error(`${(error as Error).message}\nSimulator log:\n${detail}`, { cause: error });
-  }
-
   const controlUrl = `http://127.0.0.1:${ports.controlPort}`;
-  const callControl = async <T>(method: 'GET' | 'POST' | 'DELETE', route: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${controlUrl}/__sim/${route}`, {
-      method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) {
-      throw new Error(`${method} /__sim/${route} failed with ${response.status}: ${text}`);
-    }
-    return JSON.parse(text) as T;
-  };
-
-  const endProcess = async (signal: NodeJS.Signals): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      return;
-    }
-    const exited = once(child, 'exit');
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  let stopped: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await endProcess('SIGTERM');
-      if (ownsDataDir) {
-        await rm(dataDir, { recursive: true, force: true });
-      }
-    })();
-    return stopped;
-  };
+  const callControl = createControlClient(controlUrl);
 
   return {
     ...ports,
@@ -200,31 +142,6 @@ export async function startYibananSimulator(options: YibananSimulatorOptions = {
     },
     clearPackages: async () => (await callControl<{ deleted: number }>('DELETE', 'packages')).deleted,
     stop,
-    kill: () => endProcess('SIGKILL'),
+    kill: () => end('SIGKILL'),
   };
-}
-
-function waitForReady(child: ChildProcess, timeoutMs: number): Promise<{ port: number; controlPort: number }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The 易办案 simulator was not ready within ${timeoutMs} ms.`)), timeoutMs);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const event = JSON.parse(line) as { event?: string; port?: number; controlPort?: number };
-        if (event.event === 'ready' && event.port && event.controlPort) {
-          clearTimeout(timer);
-          resolve({ port: event.port, controlPort: event.controlPort });
-        }
-      } catch {
-        // Only the ready event is JSON on stdout, so other lines are skipped.
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`The 易办案 simulator exited (${code ?? signal}) before it was ready.`));
-    });
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
 }
