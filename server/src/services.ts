@@ -37,6 +37,7 @@ import { RoomService } from './modules/rooms/room.service.js';
 import { SessionRepository } from './modules/sessions/session.repository.js';
 import { SessionService } from './modules/sessions/session.service.js';
 import { DossierFetchJob } from './modules/unified/dossier-fetch.job.js';
+import { nowIso } from './lib/time.js';
 import { UnifiedImportService } from './modules/unified/unified-import.service.js';
 import { UnifiedSyncRepository } from './modules/unified/unified-sync.repository.js';
 import { UnifiedSyncService } from './modules/unified/unified-sync.service.js';
@@ -148,12 +149,12 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
     unifiedClient,
     jobs,
     audit,
-    { intervalMinutes: config.unifiedSyncIntervalMinutes, pageSize: config.unifiedPageSize },
+    { intervalMinutes: config.unifiedSyncIntervalMinutes, pageSize: config.unifiedPageSize, unitCode: config.unifiedUnitCode },
     wakeWorker,
     log.child({ module: 'unified-sync' }),
   );
   const dossierFetch = new DossierFetchJob(db, unifiedClient, dossier, log.child({ module: 'dossier-fetch' }));
-  const unifiedImport = new UnifiedImportService(unifiedRepository, audit, config.unifiedImportMaxBytes, log.child({ module: 'unified-import' }));
+  const unifiedImport = new UnifiedImportService(unifiedRepository, audit, config.unifiedImportMaxBytes, config.unifiedUnitCode, log.child({ module: 'unified-import' }));
   const worker: JobWorker = new JobWorker(
     jobs,
     [archive, offsiteArchive, deliveryJob, unifiedSync, dossierFetch],
@@ -176,10 +177,12 @@ export function createServices(config: AppConfig, db: Db, log: FastifyBaseLogger
   const media = new MediaService(db, cases, storage);
   const live = new LiveService(rooms, config.ffmpegPath, 10, log.child({ module: 'live' }));
 
-  const users = new UserService(new UserRepository(db), audit, {
-    defaultPassword: config.defaultPassword,
-    separationOfDuties: config.separationOfDuties,
-  });
+  const users = new UserService(
+    new UserRepository(db),
+    audit,
+    { defaultPassword: config.defaultPassword, separationOfDuties: config.separationOfDuties },
+    () => unifiedRepository.rematchHandlers(nowIso()),
+  );
   const caseGrants = new CaseGrantService(caseGrantRepository, cases, audit);
   const recordedCases = new RecordedCaseService(new RecordedCaseRepository(db));
   const caseAdmin = new CaseAdminService(

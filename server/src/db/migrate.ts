@@ -7,6 +7,7 @@ import * as caseGrants from './migrations/0004-case-grants.js';
 import * as documents from './migrations/0005-documents.js';
 import * as unifiedSync from './migrations/0006-unified-sync.js';
 import * as deliveries from './migrations/0007-deliveries.js';
+import * as unifiedRejectedSuspects from './migrations/0008-unified-rejected-suspects.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005-documents': documents,
   '0006-unified-sync': unifiedSync,
   '0007-deliveries': deliveries,
+  '0008-unified-rejected-suspects': unifiedRejectedSuspects,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

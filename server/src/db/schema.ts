@@ -332,7 +332,10 @@ export interface UnifiedSyncRunTable {
   created: Generated<number>;
   updated: Generated<number>;
   deleted: Generated<number>;
+  /** Rejected cases: records of a pull, items of `cases` or rows of the 案件 sheet. */
   rejected: Generated<number>;
+  /** Suspects left out of imported cases, and rows of the 嫌疑人 sheet naming no case of the file. */
+  rejected_suspects: Generated<number>;
   dossier_files: Generated<number>;
   /** Chinese reason of a failed run. */
   error: string | null;

@@ -30,6 +30,7 @@ interface RunView {
   updated: number;
   deleted: number;
   rejected: number;
+  rejectedSuspects: number;
   dossierFiles: number;
   error: string | null;
 }
@@ -148,10 +149,12 @@ describe('unified sync', () => {
       method: 'PUT',
       url: `/api/users/${lihua}`,
       headers: { cookie: admin },
-      payload: { displayName: '李华', departmentId: null, employeeNo: '0373' },
+      payload: { displayName: '李华', departmentId: null, employeeNo: ' 0373 ' },
     });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json().employeeNo).toBe('0373');
+    // The cases move when the 工号 is saved, before anyone opens the sync page or syncs again.
+    expect((await caseByNumber(wangfangCase!.bmsah)).handler_id).toBe(lihua);
 
     const taken = await t.app.inject({
       method: 'PUT',
@@ -270,6 +273,15 @@ describe('unified sync', () => {
     });
     expect(response.statusCode).toBe(409);
     expect(response.json().message).toContain('已在大统一删除');
+
+    const offsite = await t.app.inject({
+      method: 'POST',
+      url: '/api/offsite-sessions',
+      headers: { cookie: await t.login('zhangming') },
+      payload: { caseId: deletedCase.id, suspectId: suspect.id, startedAt: '2026-03-02T09:00:00+08:00', endedAt: '2026-03-02T10:00:00+08:00' },
+    });
+    expect(offsite.statusCode, offsite.body).toBe(409);
+    expect(offsite.json().message).toBe('该案件已在大统一删除，不能再开始同录。');
 
     const detail = (await t.app.inject({ method: 'GET', url: `/api/cases/${deletedCase.id}`, headers: { cookie: admin } })).json();
     expect(detail.deletedInUnifiedAt).not.toBeNull();
@@ -409,12 +421,20 @@ describe('unified sync failures', () => {
     await sim.setState({ malformed: ['missing-fields'], malformedPages: 1 });
     const run = await runSync();
     expect(run.state).toBe('succeeded');
+    expect(run.fetched).toBe(10);
     expect(run.created).toBe(9);
-    expect(run.rejected).toBe(2);
+    // One case misses both fields: two reasons, one rejected case.
+    expect(run.rejected).toBe(1);
+    expect(run.rejectedSuspects).toBe(0);
 
-    const rows = (await t.app.inject({ method: 'GET', url: `/api/unified/runs/${run.id}/rejected`, headers: { cookie: admin } })).json();
+    const { items: rows, total } = (await t.app.inject({ method: 'GET', url: `/api/unified/runs/${run.id}/rejected`, headers: { cookie: admin } })).json();
+    expect(total).toBe(2);
     expect(rows.map((row: { field: string }) => row.field).sort()).toEqual(['ajmc', 'slrq']);
-    expect(rows.map((row: { reason: string }) => row.reason).sort()).toEqual(['缺少受理日期。', '缺少案件名称。']);
+    expect(rows.map((row: { fieldName: string }) => row.fieldName).sort()).toEqual(['受理日期', '案件名称']);
+    expect(rows.map((row: { reason: string }) => row.reason).sort()).toEqual([
+      '缺少受理日期。请在大统一2.0 中更正后重新同步。',
+      '缺少案件名称。请在大统一2.0 中更正后重新同步。',
+    ]);
   });
 
   it('rejects bad ID numbers per suspect', async () => {
@@ -423,13 +443,15 @@ describe('unified sync failures', () => {
     const run = await runSync();
     expect(run.state).toBe('succeeded');
     expect(run.created).toBe(5);
-    expect(run.rejected).toBe(2);
-    const rows = (await t.app.inject({ method: 'GET', url: `/api/unified/runs/${run.id}/rejected`, headers: { cookie: admin } })).json();
+    // The cases are imported without the two bad suspects, so no case counts as rejected.
+    expect(run.rejected).toBe(0);
+    expect(run.rejectedSuspects).toBe(2);
+    const { items: rows } = (await t.app.inject({ method: 'GET', url: `/api/unified/runs/${run.id}/rejected`, headers: { cookie: admin } })).json();
     expect(rows.map((row: { field: string }) => row.field)).toEqual(['zjhm', 'zjhm']);
-    expect(rows.map((row: { reason: string }) => row.reason).sort()).toEqual([
-      '居民身份证号应为 18 位，前 17 位为数字，最后一位为数字或 X。',
-      '居民身份证号校验位不正确，请核对后重新输入。',
-    ]);
+    const reasons: string[] = rows.map((row: { reason: string }) => row.reason).sort();
+    expect(reasons[0]).toMatch(/^居民身份证号应为 18 位，前 17 位为数字，最后一位为数字或 X（证件号码“.+”）。请在大统一2.0 中更正后重新同步。$/);
+    expect(reasons[1]).toMatch(/^居民身份证号校验位不正确（证件号码“\d{17}[\dX]”）。请在大统一2.0 中更正后重新同步。$/);
+    expect(reasons.join('')).not.toContain('重新输入');
   });
 
   it('rejects 10 MB strings and bad dates', async () => {
@@ -438,9 +460,22 @@ describe('unified sync failures', () => {
     const run = await runSync();
     expect(run.state).toBe('succeeded');
     expect(run.created).toBe(4);
-    const rows = (await t.app.inject({ method: 'GET', url: `/api/unified/runs/${run.id}/rejected`, headers: { cookie: admin } })).json();
+    const { items: rows } = (await t.app.inject({ method: 'GET', url: `/api/unified/runs/${run.id}/rejected`, headers: { cookie: admin } })).json();
     expect(rows.map((row: { field: string }) => row.field).sort()).toEqual(['ajmc', 'slrq']);
     expect(rows.find((row: { field: string }) => row.field === 'ajmc').reason).toContain('案件名称过长');
+  });
+
+  it('HTTP 400 error names code and message', async () => {
+    await sim.setState({ errorStatus: 400, errorEvery: 1 });
+    try {
+      const failed = await runSync();
+      expect(failed.state).toBe('failed');
+      expect(failed.error).toBe(
+        '大统一2.0 返回错误（HTTP 400，/api/v1/handlers）：SIMULATED_ERROR – Simulated HTTP 400 response.。请将此信息提供给大统一2.0 维护方核对。',
+      );
+    } finally {
+      await sim.setState({ errorStatus: null });
+    }
   });
 
   it('truncated JSON fails the run only', async () => {

@@ -15,7 +15,10 @@ export interface SyncRun {
   created: number;
   updated: number;
   deleted: number;
+  /** Cases not imported: records, items of `cases` or rows of the 案件 sheet. */
   rejected: number;
+  /** Suspects left out of imported cases, and 嫌疑人 rows naming no case of the file. */
+  rejectedSuspects: number;
   dossierFiles: number;
   error: string | null;
 }
@@ -35,7 +38,15 @@ export interface RejectedRow {
   rowNumber: number | null;
   reference: string;
   field: string;
+  /** Chinese name of the field, such as 案件名称. */
+  fieldName: string;
   reason: string;
+}
+
+/** Rejected rows of a run; `items` contains at most the first 5000 of `total`. */
+export interface RejectedRowList {
+  items: RejectedRow[];
+  total: number;
 }
 
 export interface UnmatchedHandler {
@@ -49,6 +60,8 @@ export interface UnmatchedHandler {
 export interface ImportReport {
   run: SyncRun;
   rows: RejectedRow[];
+  /** All rejected rows of the run; `rows` may hold fewer. */
+  totalRows: number;
 }
 
 export function getSyncStatus(): Promise<SyncStatus> {
@@ -59,7 +72,7 @@ export function listSyncRuns(page: number, pageSize: number): Promise<Page<SyncR
   return request('/api/unified/runs', { query: { page, pageSize } });
 }
 
-export function listRejectedRows(runId: number): Promise<RejectedRow[]> {
+export function listRejectedRows(runId: number): Promise<RejectedRowList> {
   return request(`/api/unified/runs/${runId}/rejected`);
 }
 

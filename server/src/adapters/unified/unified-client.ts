@@ -169,13 +169,35 @@ export class UnifiedClient {
     }
     if (response.ok) return response;
 
-    await response.body?.cancel().catch(() => undefined);
+    const detail = await this.readErrorDetail(response);
     if (response.status === 401 || response.status === 403) {
       throw new UnifiedError(`大统一2.0 拒绝了访问（HTTP ${response.status}），请核对接口令牌 TONGLU_UNIFIED_TOKEN。`, false);
     }
     if (response.status === 404 && isFileRequest) throw new UnifiedError(`大统一2.0 中找不到该文件（HTTP 404，${pathname}）。`, false);
     const retryable = response.status >= 500 || RETRYABLE_STATUS.has(response.status);
-    throw new UnifiedError(`大统一2.0 返回错误（HTTP ${response.status}，${pathname}）。`, retryable);
+    const next = retryable ? '请稍后重试；若持续出现，请联系大统一2.0 维护方。' : '请将此信息提供给大统一2.0 维护方核对。';
+    throw new UnifiedError(`大统一2.0 返回错误（HTTP ${response.status}，${pathname}）${detail ? `：${detail}` : ''}。${next}`, retryable);
+  }
+
+  /**
+   * Reads `code` and `message` of a 2.0 error body (at most 4 KiB) as one short line. Control characters are
+   * removed, the text is cut to 200 characters and the access token is masked, because it ends up in the run history.
+   */
+  private async readErrorDetail(response: Response): Promise<string> {
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBodyLimited(response, 4096));
+    } catch {
+      await response.body?.cancel().catch(() => undefined);
+      return '';
+    }
+    if (typeof body !== 'object' || body === null) return '';
+    const { code, message } = body as { code?: unknown; message?: unknown };
+    const parts = [code, message].filter((part): part is string => typeof part === 'string' && part.trim() !== '');
+    // eslint-disable-next-line no-control-regex
+    let text = parts.join(' – ').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
+    if (this.settings.token) text = text.split(this.settings.token).join('***');
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
   }
 }
 

@@ -3,9 +3,9 @@ import { AppError } from '../../lib/errors.js';
 import { nowIso } from '../../lib/time.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { AuthUser } from '../auth/auth.types.js';
-import { normalizeUnifiedCaseNumber } from './unified-record.js';
+import { EXAMPLE_ROW_REASON, isExampleCaseNumber, normalizeUnifiedCaseNumber } from './unified-record.js';
 import type { UnifiedSyncRepository } from './unified-sync.repository.js';
-import { prepareRecords, toRunView, type RunView } from './unified-sync.service.js';
+import { prepareRecords, REJECTED_ROWS_SHOWN, toRejectedRowView, toRunView, type RejectedRowView, type RunView } from './unified-sync.service.js';
 import { CASE_SHEET, readWorkbook, SUSPECT_SHEET, WorkbookError } from './unified-workbook.js';
 import { recordBatch, UnifiedWriter, type RejectedRow } from './unified-writer.js';
 
@@ -20,7 +20,17 @@ const BATCH_SIZE = 200;
 
 export interface ImportReport {
   run: RunView;
-  rows: { sheet: string | null; rowNumber: number | null; reference: string; field: string; reason: string }[];
+  rows: RejectedRowView[];
+  /** Number of rejected rows of the run; `rows` contains at most REJECTED_ROWS_SHOWN of them. */
+  totalRows: number;
+}
+
+interface ParsedFile {
+  items: unknown[];
+  place: (index: number, suspectIndex?: number) => { sheet: string | null; rowNumber: number | null };
+  rejected: RejectedRow[];
+  /** Rows of the 嫌疑人 sheet rejected before validation. */
+  rejectedSuspects: number;
 }
 
 /** File import (sites without the HTTP interface): a JSON file `{ cases: [...] }` or the .xlsx template. */
@@ -29,6 +39,7 @@ export class UnifiedImportService {
     private readonly repository: UnifiedSyncRepository,
     private readonly audit: AuditService,
     readonly maxBytes: number,
+    private readonly unitCode: string,
     private readonly log: FastifyBaseLogger,
   ) {}
 
@@ -49,28 +60,59 @@ export class UnifiedImportService {
     return new AppError('IMPORT_FILE_TOO_LARGE', `导入文件过大，最大 ${limit}，请拆分后分批导入。`);
   }
 
+  /**
+   * Reads an upload and imports it. A file rejected as a whole (too large, empty, unreadable, no cases) is
+   * audited as a failed unified.import before the error reaches the caller.
+   */
+  async importUpload(user: AuthUser, clientIp: string, fileName: string, declaredLength: number, body: AsyncIterable<Buffer>): Promise<ImportReport> {
+    try {
+      if (declaredLength > this.maxBytes) throw this.tooLarge();
+      const content = await this.readUpload(body);
+      return await this.importFile(user, clientIp, fileName, content);
+    } catch (error) {
+      if (error instanceof AppError && (error.code === 'IMPORT_FILE_INVALID' || error.code === 'IMPORT_FILE_TOO_LARGE')) {
+        await this.audit.record({
+          userId: user.id,
+          username: user.username,
+          clientIp,
+          action: 'unified.import',
+          result: 'failure',
+          details: { fileName, reason: error.message },
+        });
+      }
+      throw error;
+    }
+  }
+
   /** Validates every row, imports the valid ones with the sync rules and returns the run with its row report. */
   async importFile(user: AuthUser, clientIp: string, fileName: string, content: Buffer): Promise<ImportReport> {
     if (content.length === 0) throw new AppError('IMPORT_FILE_INVALID', '导入文件内容为空，请重新选择文件。');
-    const isZip = content[0] === 0x50 && content[1] === 0x4b;
-    const { items, place, rejected } = isZip ? await this.fromWorkbook(content) : this.fromJson(content);
+    const { items, place, rejected, rejectedSuspects: orphanSuspects } = await this.readContent(fileName, content);
+    if (items.length === 0) throw new AppError('IMPORT_FILE_INVALID', '文件中没有案件，请填写案件后重新导入。');
 
     const now = nowIso();
     const runId = await this.repository.db.kysely.transaction().execute((trx) => this.repository.insertRun(trx, 'file', user.id, fileName.slice(0, 200), now));
     const placeholderId = await this.repository.placeholderUserId();
     try {
-      const { toApply, rejected: invalid } = prepareRecords(items, place);
-      rejected.push(...invalid);
+      const prepared = prepareRecords(items, { place, source: 'file', unitCode: this.unitCode, rejectDuplicates: true });
+      const toApply = prepared.toApply;
+      rejected.push(...prepared.rejected);
       // The report reads top to bottom: the 案件 sheet, then the 嫌疑人 sheet, each by row.
       rejected.sort((a, b) => sheetOrder(a.sheet) - sheetOrder(b.sheet) || (a.rowNumber ?? 0) - (b.rowNumber ?? 0));
-      // The first batch carries the rows rejected before validation (unknown case numbers in the suspect sheet).
+      // The first batch carries the rows rejected before applying, with their counts.
       let pending = rejected;
       for (let index = 0; index < Math.max(1, toApply.length); index += BATCH_SIZE) {
         const batch = toApply.slice(index, index + BATCH_SIZE);
+        const isFirst = index === 0;
         await this.repository.db.kysely.transaction().execute(async (trx) => {
           const result = await new UnifiedWriter(trx, placeholderId, nowIso()).apply(batch);
-          const fetched = index === 0 ? items.length : 0;
-          await recordBatch(trx, runId, { ...result.counts, fetched }, [...pending, ...result.rejected]);
+          const counts = {
+            ...result.counts,
+            fetched: isFirst ? items.length : 0,
+            rejected: result.counts.rejected + (isFirst ? prepared.rejectedCases : 0),
+            rejectedSuspects: isFirst ? prepared.rejectedSuspects + orphanSuspects : 0,
+          };
+          await recordBatch(trx, runId, counts, [...pending, ...result.rejected]);
         });
         pending = [];
       }
@@ -92,21 +134,40 @@ export class UnifiedImportService {
       targetType: 'unified_sync_run',
       targetId: runId,
       result: 'success',
-      details: { fileName, fetched: run.fetched, created: run.created, updated: run.updated, deleted: run.deleted, rejected: run.rejected },
+      details: {
+        fileName,
+        fetched: run.fetched,
+        created: run.created,
+        updated: run.updated,
+        deleted: run.deleted,
+        rejected: run.rejected,
+        rejectedSuspects: run.rejected_suspects,
+      },
     });
-    const rows = await this.repository.listRejected(runId, 5000);
-    return {
-      run: toRunView(run),
-      rows: rows.map((row) => ({ sheet: row.sheet, rowNumber: row.row_number, reference: row.reference, field: row.field, reason: row.reason })),
-    };
+    const { rows, total } = await this.repository.listRejected(runId, REJECTED_ROWS_SHOWN);
+    return { run: toRunView({ ...run, triggered_by_name: user.displayName }), rows: rows.map(toRejectedRowView), totalRows: total };
   }
 
-  private fromJson(content: Buffer) {
+  /**
+   * Reads the file by its content and name: a ZIP container is read as the .xlsx template, a .json name or a
+   * body starting with `{` as JSON, anything else is rejected naming the accepted formats.
+   */
+  private async readContent(fileName: string, content: Buffer): Promise<ParsedFile> {
+    const isZip = content[0] === 0x50 && content[1] === 0x4b;
+    const extension = /\.([a-z0-9]+)$/i.exec(fileName)?.[1]?.toLowerCase() ?? '';
+    if (isZip) return this.fromWorkbook(content);
+    if (extension === 'xlsx') throw new AppError('IMPORT_FILE_INVALID', 'Excel 文件无法读取，请确认文件由下载的模板填写并另存为 .xlsx 格式。');
+    const looksLikeJson = /^\s*[[{]/.test(content.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, ''));
+    if (extension === 'json' || looksLikeJson) return this.fromJson(content);
+    throw new AppError('IMPORT_FILE_INVALID', `仅支持 JSON（.json）或 Excel（.xlsx）文件，“${fileName.slice(0, 60)}”不是这两种格式。`);
+  }
+
+  private fromJson(content: Buffer): ParsedFile {
     let parsed: unknown;
     try {
       parsed = JSON.parse(content.toString('utf8').replace(/^\uFEFF/, ''));
     } catch {
-      throw new AppError('IMPORT_FILE_INVALID', 'JSON 文件格式不正确，无法解析，请检查文件是否完整。');
+      throw new AppError('IMPORT_FILE_INVALID', 'JSON 文件格式不正确，无法解析。请检查文件是否完整；仅支持 JSON（.json）或 Excel（.xlsx）文件。');
     }
     const cases = (parsed as { cases?: unknown } | null)?.cases;
     if (!Array.isArray(cases)) throw new AppError('IMPORT_FILE_INVALID', 'JSON 文件中缺少 cases 数组，格式应为 { "cases": [ … ] }。');
@@ -114,10 +175,11 @@ export class UnifiedImportService {
       items: cases as unknown[],
       place: (index: number) => ({ sheet: null, rowNumber: index + 1 }),
       rejected: [] as RejectedRow[],
+      rejectedSuspects: 0,
     };
   }
 
-  private async fromWorkbook(content: Buffer) {
+  private async fromWorkbook(content: Buffer): Promise<ParsedFile> {
     let workbook;
     try {
       workbook = await readWorkbook(content);
@@ -133,15 +195,22 @@ export class UnifiedImportService {
     const byNumber = new Map<string, (typeof caseRows)[number]>();
     for (const row of caseRows) {
       const number = typeof row.values.bmsah === 'string' ? normalizeUnifiedCaseNumber(row.values.bmsah) : '';
-      if (number) byNumber.set(number, row);
+      // A repeated 部门受案号 is rejected later; its suspects stay with the first row.
+      if (number && !byNumber.has(number)) byNumber.set(number, row);
       row.values.xyr = [];
     }
 
     // Suspects are checked within their case; these row numbers send a suspect's rejection to its own sheet row.
     const suspectRows = new Map<number, number[]>();
+    let rejectedSuspects = 0;
     for (const row of workbook.suspects) {
-      const number = row.values.bmsah ? normalizeUnifiedCaseNumber(row.values.bmsah) : '';
+      const number = row.values.bmsah ? normalizeUnifiedCaseNumber(String(row.values.bmsah)) : '';
       const caseRow = byNumber.get(number);
+      if (!caseRow && isExampleCaseNumber(number)) {
+        // The example suspect left behind after the example case row was deleted is no real suspect to count.
+        rejected.push({ sheet: SUSPECT_SHEET, rowNumber: row.rowNumber, reference: number, field: 'bmsah', reason: EXAMPLE_ROW_REASON });
+        continue;
+      }
       if (!caseRow) {
         rejected.push({
           sheet: SUSPECT_SHEET,
@@ -150,6 +219,7 @@ export class UnifiedImportService {
           field: 'bmsah',
           reason: number ? '“案件”表中没有该部门受案号，嫌疑人未导入。' : '缺少部门受案号。',
         });
+        rejectedSuspects += 1;
         continue;
       }
       const { bmsah: _bmsah, ...suspect } = row.values;
@@ -165,6 +235,7 @@ export class UnifiedImportService {
         return { sheet: SUSPECT_SHEET, rowNumber: suspectRows.get(caseRowNumber)?.[suspectIndex] ?? null };
       },
       rejected,
+      rejectedSuspects,
     };
   }
 }

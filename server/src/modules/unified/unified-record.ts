@@ -76,6 +76,43 @@ const extraIdTypeNames: Record<string, string> = {
   '555': '外国人临时居留证',
 };
 
+/**
+ * Prefix of the 部门受案号 in the import template's example rows. No real 部门受案号 starts with it, so an
+ * unchanged template never creates or overwrites a case.
+ */
+export const EXAMPLE_PREFIX = '示例';
+export const EXAMPLE_ROW_REASON = '已跳过示例行：部门受案号以“示例”开头的行是模板中的示例，不会导入。';
+
+export function isExampleCaseNumber(caseNumber: string): boolean {
+  return caseNumber.startsWith(EXAMPLE_PREFIX);
+}
+
+/** Chinese names of the 大统一2.0 fields, shown in the 字段 column of rejected rows. */
+export const fieldNames: Record<string, string> = {
+  bmsah: '部门受案号',
+  tysah: '统一受案号',
+  dwbm: '单位编码',
+  ajmc: '案件名称',
+  ajlb_bm: '案件类别编码',
+  ajlb_mc: '案件类别',
+  cbrgh: '承办人工号',
+  cbr: '承办人',
+  cbbm_bm: '承办部门编码',
+  cbbm_mc: '承办部门',
+  slrq: '受理日期',
+  ajzt: '案件状态',
+  sfsc: '是否删除',
+  gxsj: '更新时间',
+  xyr: '嫌疑人',
+  xyrbh: '嫌疑人编号',
+  xm: '嫌疑人姓名',
+  xb: '性别',
+  zjlx_dm: '证件类型编码',
+  zjlx_mc: '证件类型',
+  zjhm: '证件号码',
+  csrq: '出生日期',
+};
+
 /** Normalises a 部门受案号: half-width digits and letters, and `[]` for `〔〕`, `［］` or `﹝﹞`. */
 export function normalizeUnifiedCaseNumber(text: string): string {
   return normalizeCaseNumber(text.replace(/\u3000/g, ' ')).replace(/\ufe5d/g, '[').replace(/\ufe5e/g, ']').replace(/\s+/g, '');
@@ -153,6 +190,9 @@ export function parseUnifiedCase(raw: unknown): ParsedRecord {
   };
 
   const name = required('ajmc', '案件名称', fieldLimits.ajmc);
+  if (typeof item.tysah === 'number' && String(item.tysah).length > 15) {
+    reject('tysah', `统一受案号“${String(item.tysah)}”被存成了数字，超过 15 位的数字会丢失末几位。请把“统一受案号”列设置为文本格式后重新填写。`);
+  }
   const unifiedNumber = optional('tysah', '统一受案号', fieldLimits.tysah);
   if (unifiedNumber && !/^\d+$/.test(unifiedNumber)) reject('tysah', `统一受案号“${unifiedNumber}”应全部为数字。`);
   const unitCode = optional('dwbm', '单位编码', fieldLimits.dwbm);
@@ -250,12 +290,16 @@ export function parseSuspect(raw: unknown, referencePrefix: string): { suspect: 
   if (!/^\d{3}$/.test(idTypeCode)) return fail('zjlx_dm', `证件类型编码“${idTypeCode}”无效，应为 3 位数字。`);
   const idTypeName = typeNameField.text ?? idTypeNameOf(idTypeCode) ?? `证件类型${idTypeCode}`;
 
+  if (typeof item.zjhm === 'number' && String(item.zjhm).length > 15) {
+    return fail('zjhm', `证件号码“${String(item.zjhm)}”被存成了数字，超过 15 位的数字会丢失末几位。请把“证件号码”列设置为文本格式（JSON 中写成带引号的文本）后重新填写。`);
+  }
   const numberField = readText(item.zjhm, '证件号码', 32);
   if (numberField.problem) return fail('zjhm', numberField.problem);
   if (!numberField.text) return fail('zjhm', '缺少证件号码。');
   const idNumber = numberField.text.toUpperCase();
   const idProblem = checkIdNumber(idTypeCode, idNumber);
-  if (idProblem) return fail('zjhm', idProblem);
+  // The checker's advice (请核对后重新输入) is for a form; synced data is corrected at its source instead.
+  if (idProblem) return fail('zjhm', `${idProblem.replace(/，?请核对后重新输入。$/, '。').replace(/。$/, '')}（证件号码“${idNumber}”）。`);
 
   const birthField = readText(item.csrq, '出生日期', 10);
   if (birthField.problem) return fail('csrq', birthField.problem);

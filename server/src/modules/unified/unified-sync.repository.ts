@@ -84,8 +84,15 @@ export class UnifiedSyncRepository {
       .executeTakeFirst();
   }
 
-  async listRejected(runId: number, limit: number): Promise<UnifiedRejectedRow[]> {
-    return this.db.kysely.selectFrom('unified_rejected_rows').selectAll().where('run_id', '=', runId).orderBy('id').limit(limit).execute();
+  /** Returns the first `limit` rejected rows of a run, in report order, and the run's total. */
+  async listRejected(runId: number, limit: number): Promise<{ rows: UnifiedRejectedRow[]; total: number }> {
+    const rows = await this.db.kysely.selectFrom('unified_rejected_rows').selectAll().where('run_id', '=', runId).orderBy('id').limit(limit).execute();
+    const count = await this.db.kysely
+      .selectFrom('unified_rejected_rows')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('run_id', '=', runId)
+      .executeTakeFirstOrThrow();
+    return { rows, total: Number(count.n) };
   }
 
   /**

@@ -6,7 +6,8 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { JobRepository } from '../jobs/job.repository.js';
 import type { JobContext, JobHandler, JobOutcome, JobPayloads } from '../jobs/job.types.js';
-import { parseUnifiedCase } from './unified-record.js';
+import type { UnifiedRejectedRow } from '../../db/schema.js';
+import { EXAMPLE_ROW_REASON, fieldNames, isExampleCaseNumber, normalizeUnifiedCaseNumber, parseUnifiedCase } from './unified-record.js';
 import type { UnifiedSyncRepository } from './unified-sync.repository.js';
 import { recordBatch, UnifiedWriter, type RecordToApply, type RejectedRow } from './unified-writer.js';
 
@@ -15,9 +16,14 @@ export interface UnifiedSyncSettings {
   intervalMinutes: number;
   /** Records requested per page (`limit`, 1–500). */
   pageSize: number;
+  /** The configured 单位编码 (TONGLU_UNIFIED_DWBM); records of another unit are rejected. */
+  unitCode: string;
 }
 
 export const SYNC_JOB_KEY = 'unified-sync';
+
+/** Maximum rejected rows a report or the 未导入的记录 dialog returns. The page shows a note when a run has more. */
+export const REJECTED_ROWS_SHOWN = 5000;
 
 /**
  * run_after of a queued pull. The worker claims due jobs by run_after, so this puts a pull ahead of the
@@ -28,23 +34,92 @@ const PULL_RUN_AFTER = '1970-01-01T00:00:00.000Z';
 /** Dossier trees read per batch after a page; each batch is one transaction with its jobs. */
 const DOSSIER_BATCH = 50;
 
+/** Advice on where to correct rejected data, appended to each rejection reason. */
+const correctionAdvice = {
+  pull: '请在大统一2.0 中更正后重新同步。',
+  file: '请在导入文件中更正后重新导入。',
+} as const;
+
+export interface PrepareOptions {
+  /** Position of a rejection in an imported file; absent for a pull. */
+  place?: (index: number, suspectIndex?: number) => { sheet: string | null; rowNumber: number | null };
+  source: keyof typeof correctionAdvice;
+  /** The configured 单位编码; a record of another unit is rejected. Empty when not configured. */
+  unitCode: string;
+  /**
+   * Rejects a later record repeating a 部门受案号 of the same file. A pull keeps both, because a page may hold two
+   * versions of one case and the later one wins.
+   */
+  rejectDuplicates: boolean;
+}
+
+/** Rejections of one batch: every reason, and how many cases and suspects they left out. */
+export interface PreparedRecords {
+  toApply: RecordToApply[];
+  rejected: RejectedRow[];
+  rejectedCases: number;
+  rejectedSuspects: number;
+}
+
+function positionText(place: { sheet: string | null; rowNumber: number | null }): string {
+  if (place.rowNumber === null) return '前面的记录';
+  return place.sheet ? `第 ${place.rowNumber} 行` : `第 ${place.rowNumber} 条`;
+}
+
 /** Validates raw records and splits them into records to apply and rejected rows. */
-export function prepareRecords(rawItems: readonly unknown[], place?: (index: number, suspectIndex?: number) => { sheet: string | null; rowNumber: number | null }) {
+export function prepareRecords(rawItems: readonly unknown[], options: PrepareOptions): PreparedRecords {
+  const { place, source, unitCode, rejectDuplicates } = options;
   const toApply: RecordToApply[] = [];
   const rejected: RejectedRow[] = [];
+  const firstIndexByNumber = new Map<string, number>();
+  let rejectedCases = 0;
+  let rejectedSuspects = 0;
+
   rawItems.forEach((raw, index) => {
+    const position = place?.(index) ?? {};
+    // The example row is skipped before validation, so it is reported as the example even when it is incomplete.
+    const rawNumber = (raw as { bmsah?: unknown } | null)?.bmsah;
+    const exampleNumber = typeof rawNumber === 'string' ? normalizeUnifiedCaseNumber(rawNumber) : '';
+    if (isExampleCaseNumber(exampleNumber)) {
+      rejected.push({ reference: exampleNumber.slice(0, 120), field: 'bmsah', reason: EXAMPLE_ROW_REASON, ...position });
+      rejectedCases += 1;
+      return;
+    }
+
     const { record, rejections } = parseUnifiedCase(raw);
+
     const rejectedSuspectIds: string[] = [];
     for (const { suspectIndex, ...rejection } of rejections) {
-      rejected.push({ ...rejection, ...(place?.(index, suspectIndex) ?? {}) });
+      rejected.push({ ...rejection, reason: `${rejection.reason}${correctionAdvice[source]}`, ...(place?.(index, suspectIndex) ?? {}) });
       if (suspectIndex !== undefined) {
+        rejectedSuspects += 1;
         const suspect = (raw as { xyr?: { xyrbh?: unknown }[] }).xyr?.[suspectIndex];
         if (typeof suspect?.xyrbh === 'string') rejectedSuspectIds.push(suspect.xyrbh.trim());
       }
     }
-    if (record) toApply.push({ record, rejectedSuspectIds });
+    if (!record) {
+      rejectedCases += 1;
+      return;
+    }
+
+    const caseRejection = (field: string, reason: string) => {
+      rejected.push({ reference: record.caseNumber, field, reason: `${reason}${correctionAdvice[source]}`, ...position });
+      rejectedCases += 1;
+    };
+    if (unitCode && record.unitCode && record.unitCode !== unitCode) {
+      caseRejection('dwbm', `单位编码“${record.unitCode}”不是本院的单位编码“${unitCode}”，该案件未导入。`);
+      return;
+    }
+    const firstIndex = firstIndexByNumber.get(record.caseNumber);
+    if (rejectDuplicates && firstIndex !== undefined) {
+      const first = place?.(firstIndex) ?? { sheet: null, rowNumber: firstIndex + 1 };
+      caseRejection('bmsah', `部门受案号与${positionText(first)}重复，该记录未导入。`);
+      return;
+    }
+    firstIndexByNumber.set(record.caseNumber, index);
+    toApply.push({ record, rejectedSuspectIds });
   });
-  return { toApply, rejected };
+  return { toApply, rejected, rejectedCases, rejectedSuspects };
 }
 
 export interface SyncStatus {
@@ -68,7 +143,10 @@ export interface RunView {
   created: number;
   updated: number;
   deleted: number;
+  /** Rejected cases (records, items of `cases` or rows of the 案件 sheet). */
   rejected: number;
+  /** Suspects left out of imported cases or rows of the 嫌疑人 sheet. */
+  rejectedSuspects: number;
   dossierFiles: number;
   error: string | null;
 }
@@ -152,11 +230,12 @@ export class UnifiedSyncService implements JobHandler<'unified-sync'> {
     return { items: rows.map(toRunView), total };
   }
 
-  async rejectedRows(runId: number) {
+  /** Returns the first REJECTED_ROWS_SHOWN rejected rows of a run and how many it has in all. */
+  async rejectedRows(runId: number): Promise<{ items: RejectedRowView[]; total: number }> {
     const run = await this.repository.findRun(runId);
     if (!run) throw new AppError('NOT_FOUND', '同步记录不存在。');
-    const rows = await this.repository.listRejected(runId, 5000);
-    return rows.map((row) => ({ sheet: row.sheet, rowNumber: row.row_number, reference: row.reference, field: row.field, reason: row.reason }));
+    const { rows, total } = await this.repository.listRejected(runId, REJECTED_ROWS_SHOWN);
+    return { items: rows.map(toRejectedRowView), total };
   }
 
   async unmatchedHandlers() {
@@ -218,11 +297,17 @@ export class UnifiedSyncService implements JobHandler<'unified-sync'> {
     for (;;) {
       const state = await this.repository.readState();
       const page = await client.fetchCasePage(state.sinceToken, state.cursor, this.settings.pageSize, signal);
-      const { toApply, rejected } = prepareRecords(page.items);
+      const prepared = prepareRecords(page.items, { source: 'pull', unitCode: this.settings.unitCode, rejectDuplicates: false });
       await this.repository.db.kysely.transaction().execute(async (trx) => {
         const now = nowIso();
-        const result = await new UnifiedWriter(trx, placeholderId, now).apply(toApply);
-        await recordBatch(trx, runId, { ...result.counts, fetched: page.items.length }, [...rejected, ...result.rejected]);
+        const result = await new UnifiedWriter(trx, placeholderId, now).apply(prepared.toApply);
+        const counts = {
+          ...result.counts,
+          fetched: page.items.length,
+          rejected: result.counts.rejected + prepared.rejectedCases,
+          rejectedSuspects: prepared.rejectedSuspects,
+        };
+        await recordBatch(trx, runId, counts, [...prepared.rejected, ...result.rejected]);
         const next = page.nextCursor === null ? { sinceToken: page.syncToken, cursor: null } : { sinceToken: state.sinceToken, cursor: page.nextCursor };
         await this.repository.writeState(trx, { ...next, runId }, now);
       });
@@ -291,7 +376,7 @@ export class UnifiedSyncService implements JobHandler<'unified-sync'> {
             cases.map((row) => row.id),
           )
           .execute();
-        await recordBatch(trx, runId, { created: 0, updated: 0, deleted: 0, fetched: 0, dossierFiles: queued }, []);
+        await recordBatch(trx, runId, { created: 0, updated: 0, deleted: 0, rejected: 0, rejectedSuspects: 0, fetched: 0, dossierFiles: queued }, []);
       });
       this.onJobQueued();
     }
@@ -317,12 +402,34 @@ export class UnifiedSyncService implements JobHandler<'unified-sync'> {
             updated: run.updated,
             deleted: run.deleted,
             rejected: run.rejected,
+            rejectedSuspects: run.rejected_suspects,
             dossierFiles: run.dossier_files,
             error: run.error,
           }
         : { trigger: payload.trigger },
     });
   }
+}
+
+/** A rejected row as the page shows it; `fieldName` is the Chinese name of the 2.0 field. */
+export interface RejectedRowView {
+  sheet: string | null;
+  rowNumber: number | null;
+  reference: string;
+  field: string;
+  fieldName: string;
+  reason: string;
+}
+
+export function toRejectedRowView(row: UnifiedRejectedRow): RejectedRowView {
+  return {
+    sheet: row.sheet,
+    rowNumber: row.row_number,
+    reference: row.reference,
+    field: row.field,
+    fieldName: fieldNames[row.field] ?? row.field,
+    reason: row.reason,
+  };
 }
 
 export function toRunView(row: {
@@ -338,6 +445,7 @@ export function toRunView(row: {
   updated: number;
   deleted: number;
   rejected: number;
+  rejected_suspects: number;
   dossier_files: number;
   error: string | null;
 }): RunView {
@@ -354,6 +462,7 @@ export function toRunView(row: {
     updated: Number(row.updated),
     deleted: Number(row.deleted),
     rejected: Number(row.rejected),
+    rejectedSuspects: Number(row.rejected_suspects),
     dossierFiles: Number(row.dossier_files),
     error: row.error,
   };

@@ -10,6 +10,8 @@ export interface BatchCounts {
   created: number;
   updated: number;
   deleted: number;
+  /** Cases not applied because their 部门受案号 belongs to a case created in Tonglu. */
+  rejected: number;
 }
 
 /** A rejected record or row, with its place in an imported file when there is one. */
@@ -46,7 +48,7 @@ export class UnifiedWriter {
   ) {}
 
   async apply(items: RecordToApply[]): Promise<{ counts: BatchCounts; rejected: RejectedRow[] }> {
-    const counts: BatchCounts = { created: 0, updated: 0, deleted: 0 };
+    const counts: BatchCounts = { created: 0, updated: 0, deleted: 0, rejected: 0 };
     const rejected: RejectedRow[] = [];
     if (items.length === 0) return { counts, rejected };
 
@@ -67,6 +69,7 @@ export class UnifiedWriter {
 
       if (current.source !== 'unified') {
         rejected.push({ reference: record.caseNumber, field: 'bmsah', reason: '部门受案号与本系统的自建案件相同，未导入，请核对。' });
+        counts.rejected += 1;
         continue;
       }
       if (current.unified_updated_at && record.updatedAt < current.unified_updated_at) continue;
@@ -203,8 +206,15 @@ export class UnifiedWriter {
   }
 }
 
+/** Counts a batch adds to its run; `rejected` counts cases and `rejectedSuspects` suspects, not reasons. */
+export interface RunCounts extends BatchCounts {
+  fetched: number;
+  rejectedSuspects: number;
+  dossierFiles?: number;
+}
+
 /** Stores rejected rows of a run and adds the batch counts to the run, inside the batch's transaction. */
-export async function recordBatch(trx: Trx, runId: number, counts: BatchCounts & { fetched: number; dossierFiles?: number }, rejected: RejectedRow[]): Promise<void> {
+export async function recordBatch(trx: Trx, runId: number, counts: RunCounts, rejected: RejectedRow[]): Promise<void> {
   for (let index = 0; index < rejected.length; index += 200) {
     await trx
       .insertInto('unified_rejected_rows')
@@ -227,7 +237,8 @@ export async function recordBatch(trx: Trx, runId: number, counts: BatchCounts &
       created: eb('created', '+', counts.created),
       updated: eb('updated', '+', counts.updated),
       deleted: eb('deleted', '+', counts.deleted),
-      rejected: eb('rejected', '+', rejected.length),
+      rejected: eb('rejected', '+', counts.rejected),
+      rejected_suspects: eb('rejected_suspects', '+', counts.rejectedSuspects),
       dossier_files: eb('dossier_files', '+', counts.dossierFiles ?? 0),
     }))
     .where('id', '=', runId)

@@ -63,7 +63,6 @@ export async function unifiedRoutes(app: AppInstance): Promise<void> {
     if (!request.headers['content-type']?.startsWith('application/octet-stream')) {
       throw new AppError('VALIDATION_FAILED', '请以 application/octet-stream 方式上传导入文件。');
     }
-    if (Number(request.headers['content-length'] ?? 0) > unifiedImport.maxBytes) throw unifiedImport.tooLarge();
   }
 
   app.post(
@@ -72,8 +71,8 @@ export async function unifiedRoutes(app: AppInstance): Promise<void> {
     async (request) => {
       const user = requireRole(request, 'sysadmin');
       checkUploadHeaders(request);
-      const content = await unifiedImport.readUpload(request.body as AsyncIterable<Buffer>);
-      return unifiedImport.importFile(user, request.ip, request.query.fileName, content);
+      const declaredLength = Number(request.headers['content-length'] ?? 0);
+      return unifiedImport.importUpload(user, request.ip, request.query.fileName, declaredLength, request.body as AsyncIterable<Buffer>);
     },
   );
 }

@@ -27,7 +27,8 @@ const UserQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const EmployeeNo = Type.Optional(Type.Union([Type.String({ maxLength: 32, pattern: '^[0-9A-Za-z_-]*$' }), Type.Null()]));
+// Spaces around the 工号 are allowed because the service trims them; maxLength leaves room for them.
+const EmployeeNo = Type.Optional(Type.Union([Type.String({ maxLength: 64, pattern: '^\\s*[0-9A-Za-z_-]{0,32}\\s*$' }), Type.Null()]));
 
 const UserBody = Type.Object(
   {

@@ -99,6 +99,8 @@ export class UserService {
     private readonly users: UserRepository,
     private readonly audit: AuditService,
     private readonly policy: UserPolicy,
+    /** Called after a 工号 is saved; gives the 待分配 cases of a matching 大统一2.0 handler to the user. */
+    private readonly onEmployeeNoSaved: () => Promise<unknown> = async () => undefined,
   ) {}
 
   canManageBasicData(user: AuthUser): boolean {
@@ -221,6 +223,7 @@ export class UserService {
       nowIso(),
     );
     await this.record(actor, 'user.create', 'user', id, { username: input.username, roles, employeeNo });
+    if (employeeNo !== null) await this.onEmployeeNoSaved();
     return id;
   }
 
@@ -238,6 +241,7 @@ export class UserService {
 
     await this.users.updateUser(id, { display_name: displayName, department_id: departmentId, employee_no: employeeNo, updated_at: nowIso() });
     await this.record(actor, 'user.update', 'user', id, { displayName, departmentId, oldDepartmentId: row.department_id, employeeNo, oldEmployeeNo: row.employee_no });
+    if (employeeNo !== null && employeeNo !== row.employee_no) await this.onEmployeeNoSaved();
   }
 
   private async requireFreeEmployeeNo(employeeNo: string | null, ownId: number | null): Promise<void> {

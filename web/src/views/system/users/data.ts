@@ -51,7 +51,8 @@ export const userRules: Record<string, FormItemRule[]> = {
     { required: true, whitespace: true, message: t.users.displayNameRequired, trigger: 'blur' },
     { max: 50, message: t.users.displayNameTooLong, trigger: 'blur' },
   ],
-  employeeNo: [{ pattern: /^[0-9A-Za-z_-]{0,32}$/, message: t.users.employeeNoInvalid, trigger: 'blur' }],
+  // Spaces around the 工号 are allowed here because submit trims them, as the server does.
+  employeeNo: [{ pattern: /^\s*[0-9A-Za-z_-]{0,32}\s*$/, message: t.users.employeeNoInvalid, trigger: 'blur' }],
   roles: [
     { type: 'array', required: true, min: 1, message: t.users.rolesRequired, trigger: 'change' },
     {
