@@ -634,6 +634,7 @@ export const zhCN = {
     updatedShort: '更新',
     deliveredShort: '完成',
     receiptId: '回执编号',
+    receiptShort: '回执',
     notGenerated: '未生成',
     notGeneratedHint: '该次同录结束时未勾选上传易办案，不生成推送包',
     retry: '重试',
