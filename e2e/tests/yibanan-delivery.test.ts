@@ -169,7 +169,8 @@ describe('易办案推送 page in Chromium', () => {
     // At 1440 px the time column fits inside the table, and a receipt number stays on one line.
     const table = await admin.getByTestId('delivery-table').boundingBox();
     const created = await admin.getByTestId(`delivery-created-${failed.id}`).boundingBox();
-    expect(table && created && created.x + created.width <= table.x + table.width).toBe(true);
+    if (!table || !created) throw new Error('the table or its time cell is not visible');
+    expect(created.x + created.width).toBeLessThanOrEqual(table.x + table.width);
     const receipt = admin.locator('[data-testid^="delivery-receipt-"]').first();
     const receiptBox = await receipt.boundingBox();
     const lineHeight = await receipt.evaluate((element) => parseFloat(getComputedStyle(element).lineHeight));
