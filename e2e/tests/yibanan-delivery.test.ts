@@ -60,6 +60,23 @@ async function recordOffsiteSession(request: APIRequestContext): Promise<number>
   return sessionId;
 }
 
+/** Records a short room session as the handler and ends it without the 易办案 tick. */
+async function recordRoomSessionWithoutUpload(request: APIRequestContext): Promise<number> {
+  const me = (await (await request.get(`${stack.baseUrl}/api/auth/me`)).json()) as { csrfToken: string };
+  const headers = { 'X-Tonglu-CSRF': me.csrfToken };
+  const cases = (await (await request.get(`${stack.baseUrl}/api/cases`)).json()) as { items: { id: number; name: string }[] };
+  const caseId = cases.items.find((item) => item.name === '王某某盗窃案')?.id as number;
+  const detail = (await (await request.get(`${stack.baseUrl}/api/cases/${caseId}`)).json()) as { suspects: { id: number }[] };
+
+  const started = await request.post(`${stack.baseUrl}/api/sessions`, { headers, data: { caseId, suspectId: detail.suspects[0]?.id } });
+  expect(started.status(), await started.text()).toBe(201);
+  const sessionId = ((await started.json()) as { id: number }).id;
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const ended = await request.post(`${stack.baseUrl}/api/sessions/${sessionId}/end`, { headers, data: { uploadToYibanan: false } });
+  expect(ended.status(), await ended.text()).toBe(200);
+  return sessionId;
+}
+
 async function waitForDelivery(request: APIRequestContext, packageId: string, state: string): Promise<DeliveryJson> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -112,6 +129,79 @@ describe('易办案推送 page in Chromium', () => {
     expect(received?.acceptCount).toBe(1);
 
     await context.close();
+    await adminContext.close();
+  });
+
+  it('shows skipped and failed packages readably at 1440 px', async () => {
+    const viewport = { width: 1440, height: 900 };
+    const officerContext = await stack.browser.newContext({ locale: 'zh-CN', timezoneId: 'UTC', viewport });
+    const officer = await officerContext.newPage();
+    await logIn(officer, 'zhangming', 'Tonglu@2026');
+    const adminContext = await stack.browser.newContext({ locale: 'zh-CN', timezoneId: 'UTC', viewport });
+    const admin = await adminContext.newPage();
+    await logIn(admin, 'admin', 'Admin@2026');
+
+    // A room session ended without the 易办案 tick gets a skipped package. The browser's 127.0.0.1 is the room PC,
+    // and ending a session there logs its user out, so the room session gets its own context.
+    const roomContext = await stack.browser.newContext({ locale: 'zh-CN', timezoneId: 'UTC', viewport });
+    const roomPage = await roomContext.newPage();
+    await logIn(roomPage, 'zhangming', 'Tonglu@2026');
+    const skippedSession = await recordRoomSessionWithoutUpload(roomPage.request);
+    await roomContext.close();
+    const skipped = await waitForDelivery(admin.request, `TL-320583-${skippedSession}-1`, 'skipped');
+
+    // The receiver refuses the connection, so the only attempt fails with a network error.
+    await stack.yibanan.setState({ down: true });
+    const failedSession = await recordOffsiteSession(officer.request);
+    const failed = await waitForDelivery(admin.request, `TL-320583-${failedSession}-1`, 'failed');
+    await stack.yibanan.setState({ down: false });
+
+    await admin.goto(`${stack.baseUrl}/system/deliveries`);
+    await expect.poll(() => admin.getByTestId(`delivery-state-${skipped.id}`).textContent()).toBe('不推送');
+    expect((await admin.getByTestId(`delivery-package-${skipped.id}`).textContent())?.trim()).toBe('未生成');
+    expect((await admin.getByTestId(`delivery-progress-${skipped.id}`).textContent())?.trim()).toBe('—');
+
+    const reason = (await admin.getByTestId(`delivery-error-${failed.id}`).textContent()) ?? '';
+    expect(reason).toContain('无法连接易办案系统（连接被拒绝）');
+    expect(reason).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+    expect(reason).not.toContain('。）');
+
+    // At 1440 px the time column fits inside the table, and a receipt number stays on one line.
+    const table = await admin.getByTestId('delivery-table').boundingBox();
+    const created = await admin.getByTestId(`delivery-created-${failed.id}`).boundingBox();
+    if (!table || !created) throw new Error('the table or its time cell is not visible');
+    expect(created.x + created.width).toBeLessThanOrEqual(table.x + table.width);
+    const receipt = admin.locator('[data-testid^="delivery-receipt-"]').first();
+    const receiptBox = await receipt.boundingBox();
+    const lineHeight = await receipt.evaluate((element) => parseFloat(getComputedStyle(element).lineHeight));
+    expect(receiptBox?.height).toBeLessThan(lineHeight * 1.5);
+
+    // 详细资料 offers the handler 重试 and keeps its labels on one line next to the long reason.
+    const cases = (await (await officer.request.get(`${stack.baseUrl}/api/cases`)).json()) as { items: { id: number; name: string }[] };
+    const caseId = cases.items.find((item) => item.name === '王某某盗窃案')?.id as number;
+    await officer.goto(`${stack.baseUrl}/cases/recordings`);
+    await officer.getByTestId(`case-details-${caseId}`).click();
+    const retryButton = officer.getByTestId(`session-delivery-retry-${failed.id}`);
+    await retryButton.waitFor();
+    const detailReason = (await officer.getByTestId(`session-delivery-error-${failed.id}`).textContent()) ?? '';
+    expect(detailReason).toContain('由案件承办人或系统管理员点击“重试”');
+    expect(detailReason).not.toContain('。）');
+    const label = officer.getByTestId(`session-${failedSession}`).locator('.el-descriptions__label', { hasText: '上传易办案' });
+    const labelLines = await label.evaluate((element) => {
+      const range = document.createRange();
+      range.selectNodeContents(element);
+      return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+    });
+    expect(labelLines).toBe(1);
+    expect((await label.textContent())?.trim()).toBe('上传易办案');
+    expect(await label.evaluate((element) => getComputedStyle(element).whiteSpace)).toBe('nowrap');
+
+    await retryButton.click();
+    await officer.locator('.el-message-box__btns .el-button--primary').click();
+    await waitForDelivery(admin.request, failed.packageId, 'delivered');
+    await expect.poll(() => officer.getByTestId(`session-delivery-state-${failed.id}`).textContent(), { timeout: 30_000 }).toBe('已推送');
+
+    await officerContext.close();
     await adminContext.close();
   });
 });

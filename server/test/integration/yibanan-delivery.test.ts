@@ -30,6 +30,11 @@ interface DeliveryJson {
   canRetry: boolean;
 }
 
+interface SessionJson {
+  id: number;
+  yibanan?: { state: string; packages: DeliveryJson[] };
+}
+
 let sim: YibananSimulator;
 
 interface Fixture {
@@ -108,6 +113,15 @@ async function expectAcceptedOnce(packageId: string, ourHashes: string[]): Promi
   return received as SimPackage;
 }
 
+/** Returns a package as the case's 详细资料 lists it for the user of `cookie`. */
+async function sessionPackage(fixture: Fixture, cookie: string, sessionId: number, deliveryId: number): Promise<DeliveryJson> {
+  const response = await fixture.t.app.inject({ method: 'GET', url: `/api/cases/${fixture.caseId}/sessions`, headers: { cookie } });
+  expect(response.statusCode, response.body).toBe(200);
+  const session = (response.json() as SessionJson[]).find((item) => item.id === sessionId);
+  const delivery = session?.yibanan?.packages.find((item) => item.id === deliveryId);
+  expect(delivery, `package ${deliveryId} in session ${sessionId}`).toBeDefined();
+  return delivery as DeliveryJson;
+}
 
 beforeAll(async () => {
   sim = await startTestYibanan();
@@ -236,12 +250,16 @@ describe('易办案 delivery over HTTP', () => {
     await sim.setState({ down: true });
     const sessionIds: number[] = [];
     for (let index = 0; index < 3; index += 1) sessionIds.push(await archive(f, { videoSizes: [400_000] }));
+    let waiting: DeliveryJson | undefined;
     for (const sessionId of sessionIds) {
-      await waitFor(`first failed attempt of session ${sessionId}`, async () => {
+      waiting = await waitFor(`first failed attempt of session ${sessionId}`, async () => {
         const delivery = await deliveryOf(f, packageIdOf(f, sessionId));
-        return delivery?.state === 'queued' && delivery.lastError?.includes('无法连接易办案系统') ? delivery : undefined;
+        return delivery?.state === 'retrying' && delivery.lastError?.includes('无法连接易办案系统') ? delivery : undefined;
       }, 20_000, 100);
     }
+    expect(waiting?.stateLabel).toBe('等待重试');
+    expect(waiting?.lastError).toMatch(/^第 \d 次推送失败：无法连接易办案系统（连接被拒绝），请检查网络或联系易办案管理员。系统将于 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} 进行第 \d 次推送（共 8 次）。$/);
+    expect(waiting?.lastError).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
     const before = (await sim.packages()).length;
     await sim.setState({ down: false });
 
@@ -274,6 +292,26 @@ describe('易办案 delivery over HTTP', () => {
       const delivery = await waitForDeliveryState(f, packageId, 'delivered', 60_000);
       expect(delivery.attempts).toBeGreaterThanOrEqual(2);
       await expectAcceptedOnce(packageId, [...(await mediaHashes(f, sessionId)).values()]);
+    } finally {
+      await sim.reset();
+    }
+  });
+
+  it('saves progress while a chunk streams', async () => {
+    // A file smaller than one chunk goes in a single PATCH, which streams for about 3 s at this rate.
+    const size = 200_000;
+    expect(size).toBeLessThan(CHUNK_BYTES);
+    await sim.setState({ slowBytesPerSecond: 70_000 });
+    try {
+      const sessionId = await archive(f, { videoSizes: [size] });
+      const packageId = packageIdOf(f, sessionId);
+      const partial = await waitFor(`${packageId} to report partial progress`, async () => {
+        const delivery = await deliveryOf(f, packageId);
+        return delivery?.state === 'sending' && delivery.bytesSent > 0 && delivery.bytesSent < delivery.bytesTotal ? delivery : undefined;
+      }, 20_000, 100);
+      expect(partial.bytesSent).toBeLessThan(partial.bytesTotal);
+      const delivered = await waitForDeliveryState(f, packageId, 'delivered');
+      expect(delivered.bytesSent).toBe(delivered.bytesTotal);
     } finally {
       await sim.reset();
     }
@@ -357,6 +395,9 @@ describe('易办案 delivery failures', () => {
     const packageId = packageIdOf(f, sessionId);
     const failed = await waitForDeliveryState(f, packageId, 'failed');
     expect(failed.lastError).toMatch(/SHA-256 与本地不符/);
+    const localHashes = [...(await mediaHashes(f, sessionId)).values()];
+    expect(localHashes.some((hash) => failed.lastError?.includes(`本地 SHA-256：${hash}`))).toBe(true);
+    expect(failed.lastError).toMatch(/回执 SHA-256：[0-9a-f]{64}；/);
     expect(failed.lastError).toMatch(/重试/);
     expect(failed.attempts).toBe(1);
 
@@ -375,6 +416,7 @@ describe('易办案 delivery failures', () => {
     expect(failed.attempts).toBe(2);
     expect(failed.lastError).toMatch(/HTTP 500/);
     expect(failed.lastError).toMatch(/自动重试已用完/);
+    expect(failed.lastError).not.toMatch(/。）|。 /);
     expect(failed.canRetry).toBe(true);
     expect(await sim.getPackage(packageId)).toBeNull();
 
@@ -389,6 +431,10 @@ describe('易办案 delivery failures', () => {
     const granted = await f.t.app.inject({ method: 'POST', url: `/api/deliveries/${failed.id}/retry`, headers: { cookie: other } });
     expect(granted.statusCode).toBe(403);
     expect(granted.json().message).toBe('只有案件承办人或系统管理员可以重试推送。');
+
+    // 详细资料 offers 重试 to the handler only, matching the API.
+    expect((await sessionPackage(f, f.handler, sessionId, failed.id)).canRetry).toBe(true);
+    expect((await sessionPackage(f, other, sessionId, failed.id)).canRetry).toBe(false);
 
     await sim.setState({ errorStatus: null, errorRoute: null });
     const retried = await f.t.app.inject({ method: 'POST', url: `/api/deliveries/${failed.id}/retry`, headers: { cookie: f.handler } });

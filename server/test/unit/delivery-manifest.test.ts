@@ -83,6 +83,9 @@ describe('delivery manifest', () => {
     const ours = [{ path: 'video/1-a.mp4', sha256: 'a'.repeat(64) }];
     expect(findReceiptMismatch(ours, [{ path: 'video/1-a.mp4', sha256: 'A'.repeat(64) }])).toBeNull();
     expect(findReceiptMismatch(ours, [{ path: 'video/1-a.mp4', sha256: 'f'.repeat(64) }])).toMatch(/SHA-256 与本地不符/);
+    const mismatch = findReceiptMismatch(ours, [{ path: 'video/1-a.mp4', sha256: 'a'.repeat(63) + 'b' }]);
+    expect(mismatch).toContain(`回执 SHA-256：${'a'.repeat(63)}b`);
+    expect(mismatch).toContain(`本地 SHA-256：${'a'.repeat(64)}`);
     expect(findReceiptMismatch(ours, [])).toMatch(/缺少文件/);
     expect(findReceiptMismatch(ours, [...ours, { path: 'x', sha256: 'e'.repeat(64) }])).toMatch(/列出 2 个文件/);
   });

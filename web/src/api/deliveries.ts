@@ -1,8 +1,11 @@
 import type { Page } from './cases';
 import { request } from './client';
 
-export type DeliveryState = 'queued' | 'sending' | 'delivered' | 'failed' | 'skipped';
+export type DeliveryState = 'queued' | 'retrying' | 'sending' | 'delivered' | 'failed' | 'skipped';
 export type DeliveryKind = 'session' | 'supplement';
+/** States of a package that the worker will still change without a user action. */
+export const activeDeliveryStates: readonly string[] = ['queued', 'retrying', 'sending'];
+
 export type DeliverySortKey = 'createdAt' | 'updatedAt' | 'packageId' | 'bytesTotal' | 'state';
 
 /** One 易办案 package of a session. */
@@ -26,6 +29,8 @@ export interface Delivery {
   createdAt: string;
   updatedAt: string;
   deliveredAt: string | null;
+  /** Whether the current user may press 重试, which the server allows only on a failed package. */
+  canRetry: boolean;
 }
 
 export interface DeliveryListItem extends Delivery {
@@ -33,7 +38,6 @@ export interface DeliveryListItem extends Delivery {
   caseName: string;
   caseNumber: string;
   suspectName: string;
-  canRetry: boolean;
 }
 
 /** 易办案 status of one session: a package state, or skipped, disabled or waiting while it has no package. */

@@ -46,15 +46,22 @@ export class YibananHttpError extends Error {
   }
 }
 
+/** Code of a YibananTransportError raised because the chunk could not be read from local storage. */
+export const LOCAL_READ_FAILED = 'LOCAL_READ_FAILED';
+
 /** The receiver could not be reached, the connection broke, or its response does not follow the contract. */
 export class YibananTransportError extends Error {
+  /** The socket error code (ECONNREFUSED, ETIMEDOUT, ECONNRESET…), or null when there is none. */
+  readonly code: string | null;
+
   constructor(
     message: string,
     readonly isBadResponse = false,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: string },
   ) {
     super(message, options);
     this.name = 'YibananTransportError';
+    this.code = options?.code ?? (options?.cause as NodeJS.ErrnoException | undefined)?.code ?? null;
   }
 }
 
@@ -104,9 +111,27 @@ export class YibananHttpClient {
     return parseStatus(response.text);
   }
 
-  /** PATCH bytes [offset, offset + length) of a file, streamed from `filePath`. */
-  async sendChunk(packageId: string, index: number, filePath: string, offset: number, length: number, signal: AbortSignal): Promise<ChunkResult> {
-    const body = createReadStream(filePath, { start: offset, end: offset + length - 1, highWaterMark: 1024 * 1024 });
+  /**
+   * PATCH bytes [offset, offset + length) of a file, streamed from `filePath`. `onRead` gets the count of chunk bytes
+   * read from disk into the request so far, which runs ahead of the receiver by at most the socket buffers.
+   */
+  async sendChunk(
+    packageId: string,
+    index: number,
+    filePath: string,
+    offset: number,
+    length: number,
+    signal: AbortSignal,
+    onRead?: (bytes: number) => void,
+  ): Promise<ChunkResult> {
+    const body = createReadStream(filePath, { start: offset, end: offset + length - 1, highWaterMark: 64 * 1024 });
+    if (onRead) {
+      let read = 0;
+      body.on('data', (data: Buffer | string) => {
+        read += data.length;
+        onRead(read);
+      });
+    }
     const response = await this.send('PATCH', `${this.packagePath(packageId)}/files/${index}`, {
       headers: { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset), 'Content-Length': String(length) },
       body,
@@ -155,7 +180,7 @@ export class YibananHttpClient {
       });
 
       request.setTimeout(this.idleTimeoutMs, () => {
-        request.destroy(new YibananTransportError(`timed out after ${this.idleTimeoutMs / 1000} s without a response`));
+        request.destroy(new YibananTransportError(`timed out after ${this.idleTimeoutMs / 1000} s without a response`, false, { code: 'ETIMEDOUT' }));
       });
       request.on('error', (error) => {
         if (signal.aborted) reject(error);
@@ -181,7 +206,7 @@ export class YibananHttpClient {
       } else if (Buffer.isBuffer(body)) {
         request.end(body);
       } else {
-        body.on('error', (error) => request.destroy(new YibananTransportError(`reading the local file failed: ${error.message}`, false, { cause: error })));
+        body.on('error', (error) => request.destroy(new YibananTransportError(`reading the local file failed: ${error.message}`, false, { cause: error, code: LOCAL_READ_FAILED })));
         body.pipe(request);
       }
     });

@@ -132,7 +132,7 @@ export function findReceiptMismatch(ours: { path: string; sha256: string }[], re
     const received = theirs.get(file.path);
     if (received === undefined) return `易办案回执中缺少文件“${file.path}”，推送包未被确认。`;
     if (received !== file.sha256) {
-      return `易办案回执中文件“${file.path}”的 SHA-256 与本地不符（回执 ${received.slice(0, 16)}…，本地 ${file.sha256.slice(0, 16)}…），推送包未被确认。`;
+      return `易办案回执中文件“${file.path}”的 SHA-256 与本地不符，推送包未被确认。回执 SHA-256：${received}；本地 SHA-256：${file.sha256}。`;
     }
   }
   if (theirs.size !== ours.length) return `易办案回执列出 ${theirs.size} 个文件，推送包有 ${ours.length} 个，推送包未被确认。`;

@@ -1,13 +1,15 @@
 import { stat } from 'node:fs/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { dropPackage, OutboxConflictError } from '../../adapters/yibanan/yibanan-folder.js';
-import { YibananHttpError, YibananTransportError, type ReceiverPackageStatus, type YibananHttpClient } from '../../adapters/yibanan/yibanan-http.client.js';
+import { LOCAL_READ_FAILED, YibananHttpError, YibananTransportError, type ReceiverPackageStatus, type YibananHttpClient } from '../../adapters/yibanan/yibanan-http.client.js';
 import type { StorageLayout } from '../../adapters/storage/storage-layout.js';
 import type { Db } from '../../db/database.js';
-import { nowIso } from '../../lib/time.js';
+import { addSeconds, nowIso } from '../../lib/time.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { PermanentJobError, type JobContext, type JobHandler, type JobOutcome } from '../jobs/job.types.js';
-import { findReceiptMismatch } from './delivery-manifest.js';
+import { retryDelaySeconds } from '../jobs/job.worker.js';
+import { findReceiptMismatch, toChinaTime } from './delivery-manifest.js';
+import { ThrottledProgress } from './delivery-progress.js';
 import type { DeliveryFileSource, DeliveryListRow, DeliveryRepository } from './delivery.repository.js';
 import type { DeliveryService } from './delivery.service.js';
 
@@ -32,19 +34,45 @@ function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
+/** Chinese reasons of socket error codes. The English text of the error stays in the server log only. */
+const networkFailures: Record<string, string> = {
+  ECONNREFUSED: '无法连接易办案系统（连接被拒绝），请检查网络或联系易办案管理员。',
+  ETIMEDOUT: '易办案系统长时间没有响应（连接超时），请检查网络或联系易办案管理员。',
+  ECONNRESET: '与易办案系统的连接意外中断，请检查网络或联系易办案管理员。',
+  EPIPE: '与易办案系统的连接意外中断，请检查网络或联系易办案管理员。',
+  EHOSTUNREACH: '无法连接易办案系统（网络不可达），请检查网络或联系易办案管理员。',
+  ENETUNREACH: '无法连接易办案系统（网络不可达），请检查网络或联系易办案管理员。',
+  ENOTFOUND: '无法解析易办案系统的地址，请核对服务器设置 TONGLU_YIBANAN_URL。',
+  EAI_AGAIN: '无法解析易办案系统的地址，请核对服务器设置 TONGLU_YIBANAN_URL。',
+};
+
+/** Returns the Chinese reason of a network failure, by the socket error code when there is one. */
+function describeTransportFailure(error: YibananTransportError): string {
+  if (error.isBadResponse) return '易办案返回的数据不符合接口约定，请联系易办案管理员。';
+  const code = error.code ?? '';
+  if (networkFailures[code]) return networkFailures[code];
+  if (/CERT|TLS|SSL/.test(code)) return '易办案系统的 HTTPS 证书校验失败，请联系易办案管理员。';
+  if (code === LOCAL_READ_FAILED) return '读取本地存储中的文件失败，请联系系统管理员校验存储。';
+  return '与易办案系统通信失败，请检查网络或联系易办案管理员。';
+}
+
+/** Drops the final full stop of a receiver message, so it ends cleanly inside our brackets. */
+function trimSentenceEnd(text: string): string {
+  return text.trim().replace(/[。．.！!；;，,\s]+$/u, '');
+}
+
 /** Turns any failure of a run into the Chinese sentence stored on the package. */
 export function describeDeliveryFailure(error: unknown): string {
   if (error instanceof PermanentJobError || error instanceof DeliveryAttemptError) return error.message;
   if (error instanceof YibananHttpError) {
-    const detail = error.receiverMessage ? `：${error.receiverMessage}` : '';
+    const receiverMessage = error.receiverMessage ? trimSentenceEnd(error.receiverMessage) : '';
+    const detail = receiverMessage ? `：${receiverMessage}` : '';
     if (error.status === 401) return '易办案拒绝了访问令牌（HTTP 401），请核对服务器设置 TONGLU_YIBANAN_TOKEN。';
-    if (isRetryableStatus(error.status)) return `易办案系统暂时无法处理（HTTP ${error.status}${detail}）。`;
-    return `易办案拒收推送包（HTTP ${error.status}${detail}）。`;
+    // The receiver's message follows the status and not inside its brackets, because it may contain brackets itself.
+    if (isRetryableStatus(error.status)) return `易办案系统暂时无法处理（HTTP ${error.status}）${detail}。`;
+    return `易办案拒收推送包（HTTP ${error.status}）${detail}。`;
   }
-  if (error instanceof YibananTransportError) {
-    if (error.isBadResponse) return `易办案返回的数据无效（${error.message}），请联系易办案管理员。`;
-    return `无法连接易办案系统（${error.message}），请检查网络和易办案服务是否正常。`;
-  }
+  if (error instanceof YibananTransportError) return describeTransportFailure(error);
   if (error instanceof OutboxConflictError) return `推送目录中已有编号为 ${error.packageId} 但清单不同的推送包，请联系网闸管理员核对。`;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC') return '推送目录所在磁盘已满，请清理后重试。';
@@ -105,8 +133,10 @@ export class DeliveryJob implements JobHandler<'delivery'> {
       const remaining = context.maxAttempts - context.attempt;
       log.warn({ err: error, attempt: context.attempt, remaining }, 'delivery attempt failed');
       if (!(failure instanceof PermanentJobError) && remaining > 0) {
-        const reason = `第 ${context.attempt} 次推送失败：${describeDeliveryFailure(error)} 系统将自动重试（剩余 ${remaining} 次）。`;
-        await this.repository.update(this.db.kysely, delivery.id, { state: 'queued', last_error: reason });
+        // The worker schedules the next attempt with the same delay, so the time shown matches the job's run_after.
+        const nextAttemptAt = toChinaTime(addSeconds(nowIso(), retryDelaySeconds(this.retryBaseSeconds, context.attempt))).slice(0, 19).replace('T', ' ');
+        const reason = `第 ${context.attempt} 次推送失败：${describeDeliveryFailure(error)}系统将于 ${nextAttemptAt} 进行第 ${context.attempt + 1} 次推送（共 ${context.maxAttempts} 次）。`;
+        await this.repository.update(this.db.kysely, delivery.id, { state: 'retrying', last_error: reason });
       }
       throw failure;
     }
@@ -118,8 +148,8 @@ export class DeliveryJob implements JobHandler<'delivery'> {
   }
 
   async onGiveUp(payload: { deliveryId: number }, error: unknown): Promise<void> {
-    const suffix = error instanceof PermanentJobError ? '请排除故障后点击“重试”。' : '自动重试已用完，请排除故障后点击“重试”。';
-    const reason = `${describeDeliveryFailure(error)} ${suffix}`;
+    const suffix = error instanceof PermanentJobError ? '请排除故障后，由案件承办人或系统管理员点击“重试”。' : '自动重试已用完，请排除故障后，由案件承办人或系统管理员点击“重试”。';
+    const reason = `${describeDeliveryFailure(error)}${suffix}`;
     await this.db.kysely.transaction().execute(async (trx) => {
       await this.repository.update(trx, payload.deliveryId, { state: 'failed', last_error: reason });
       await this.audit.record(
@@ -185,7 +215,12 @@ export class DeliveryJob implements JobHandler<'delivery'> {
       const length = Math.min(this.settings.chunkBytes, file.size - offset);
       if (length <= 0) throw new YibananTransportError(`receiver reports ${offset} of ${file.size} bytes of ${file.path} received but the file incomplete`, true);
 
-      const result = await client.sendChunk(delivery.package_id, file.position, sourcePath, offset, length, signal);
+      const progress = new ThrottledProgress((bytes) => this.repository.saveProgress(delivery.id, bytes), log);
+      const before = sumReceived(status, files);
+      // Bytes read into the request are at most `length`, and one byte is held back until the receiver confirms the chunk.
+      const onRead = (bytes: number) => progress.report(before + Math.min(bytes, length - 1));
+      const result = await client.sendChunk(delivery.package_id, file.position, sourcePath, offset, length, signal, onRead).finally(() => progress.stop());
+      await progress.settled();
       if (result.kind === 'accepted') {
         remote.received = result.offset;
         remote.complete = result.offset >= file.size;

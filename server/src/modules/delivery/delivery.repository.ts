@@ -195,7 +195,7 @@ export class DeliveryRepository {
     const row = await this.db.kysely
       .selectFrom('deliveries')
       .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('state', 'in', ['queued', 'sending'])
+      .where('state', 'in', ['queued', 'retrying', 'sending'])
       .executeTakeFirstOrThrow();
     return Number(row.count);
   }

@@ -20,6 +20,8 @@ export interface DeliverySettings {
 
 export const deliveryStateLabels: Record<string, string> = {
   queued: '排队中',
+  /** An attempt failed and the job waits for its next run. */
+  retrying: '等待重试',
   sending: '推送中',
   delivered: '已推送',
   failed: '推送失败',
@@ -50,6 +52,8 @@ export interface DeliveryView {
   createdAt: string;
   updatedAt: string;
   deliveredAt: string | null;
+  /** Whether the caller may press 重试 on this package. */
+  canRetry: boolean;
 }
 
 export interface DeliveryListItem extends DeliveryView {
@@ -57,8 +61,6 @@ export interface DeliveryListItem extends DeliveryView {
   caseName: string;
   caseNumber: string;
   suspectName: string;
-  /** Whether the caller may press 重试 on this row. */
-  canRetry: boolean;
 }
 
 /** 易办案 status of one session in 详细资料: its packages, or why it has none. */
@@ -202,11 +204,15 @@ export class DeliveryService {
   }
 
   /** Returns the 易办案 status of each session, keyed by session id, for the case's session list. */
-  async statusOfSessions(sessions: { id: number; uploadToYibanan: boolean }[]): Promise<Map<number, SessionDeliveryStatus>> {
+  async statusOfSessions(
+    user: AuthUser,
+    caseRef: { handler_id: number },
+    sessions: { id: number; uploadToYibanan: boolean }[],
+  ): Promise<Map<number, SessionDeliveryStatus>> {
     const rows = await this.repository.listForSessions(sessions.map((session) => session.id));
     const result = new Map<number, SessionDeliveryStatus>();
     for (const session of sessions) {
-      const packages = rows.filter((row) => row.session_id === session.id).map((row) => this.toView(row));
+      const packages = rows.filter((row) => row.session_id === session.id).map((row) => this.toView(row, this.canRetry(user, { case_handler_id: caseRef.handler_id })));
       const latest = packages[packages.length - 1];
       let state: string;
       if (latest) state = latest.state;
@@ -218,7 +224,7 @@ export class DeliveryService {
     return result;
   }
 
-  private canRetry(user: AuthUser, row: DeliveryListRow): boolean {
+  private canRetry(user: AuthUser, row: Pick<DeliveryListRow, 'case_handler_id'>): boolean {
     return isCaseAdmin(user) || row.case_handler_id === user.id;
   }
 
@@ -226,7 +232,8 @@ export class DeliveryService {
     await new JobRepository({ kysely: trx, dialect: this.db.dialect }).enqueue('delivery', jobKey(packageId), { deliveryId }, { runAfter: nowIso(), maxAttempts: this.settings.maxAttempts });
   }
 
-  private toView(row: DeliveryRow): DeliveryView {
+  /** `mayRetry` is whether the caller may retry packages of this case. The view allows it only on a failed package. */
+  private toView(row: DeliveryRow, mayRetry: boolean): DeliveryView {
     return {
       id: row.id,
       packageId: row.package_id,
@@ -246,17 +253,17 @@ export class DeliveryService {
       createdAt: row.created_at,
       updatedAt: row.updated_at,
       deliveredAt: row.delivered_at,
+      canRetry: row.state === 'failed' && mayRetry,
     };
   }
 
   private toListItem(row: DeliveryListRow, user: AuthUser): DeliveryListItem {
     return {
-      ...this.toView(row),
+      ...this.toView(row, this.canRetry(user, row)),
       caseId: row.case_id,
       caseName: row.case_name,
       caseNumber: row.case_number,
       suspectName: row.suspect_name,
-      canRetry: row.state === 'failed' && this.canRetry(user, row),
     };
   }
 }

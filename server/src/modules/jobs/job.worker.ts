@@ -116,11 +116,16 @@ export class JobWorker {
         await this.jobs.markFailed(jobId, this.workerId, reason);
         return;
       }
-      const delay = (handler.retryBaseSeconds ?? this.options.retryBaseSeconds) * 2 ** (attempt - 1);
+      const delay = retryDelaySeconds(handler.retryBaseSeconds ?? this.options.retryBaseSeconds, attempt);
       log.warn({ err: error, retryInSeconds: delay }, 'job failed; retrying later');
       await this.jobs.markRetry(jobId, this.workerId, addSeconds(nowIso(), delay), reason);
     } finally {
       clearInterval(heartbeat);
     }
   }
+}
+
+/** Returns the wait before the attempt after `attempt` failed: the base doubled for each earlier failure. */
+export function retryDelaySeconds(baseSeconds: number, attempt: number): number {
+  return baseSeconds * 2 ** (attempt - 1);
 }

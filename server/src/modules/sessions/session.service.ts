@@ -20,7 +20,7 @@ export interface SessionSettings {
 
 /** Reads the 易办案 status of sessions for the case's session list. */
 export interface DeliveryStatusReader {
-  statusOfSessions(sessions: { id: number; uploadToYibanan: boolean }[]): Promise<Map<number, SessionDeliveryStatus>>;
+  statusOfSessions(user: AuthUser, caseRef: { handler_id: number }, sessions: { id: number; uploadToYibanan: boolean }[]): Promise<Map<number, SessionDeliveryStatus>>;
 }
 
 export interface ConsoleView {
@@ -228,11 +228,11 @@ export class SessionService {
   }
 
   async listForCase(user: AuthUser, caseId: number): Promise<SessionView[]> {
-    await this.caseService.getVisible(user, caseId);
+    const caseRow = await this.caseService.getVisible(user, caseId);
     const rows = await this.sessions.listForCase(caseId);
     const files = await this.sessions.listFiles(rows.map((row) => row.id));
     const views = rows.map((row) => toSessionView(row, this.settings.archiveDelaySeconds, files));
-    const statuses = await this.deliveryStatus.statusOfSessions(views);
+    const statuses = await this.deliveryStatus.statusOfSessions(user, caseRow, views);
     for (const view of views) view.yibanan = statuses.get(view.id);
     return views;
   }

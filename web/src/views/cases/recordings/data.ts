@@ -1,3 +1,4 @@
+import { activeDeliveryStates } from '@/api/deliveries';
 import type { SessionKind, SessionState, SessionWithFiles } from '@/api/sessions';
 import { t } from '@/locales';
 
@@ -8,9 +9,15 @@ export function isArchivePending(session: SessionWithFiles): boolean {
   return pendingStates.has(session.state);
 }
 
-/** Returns whether an 易办案 package of the session is still queued or sending. */
+/** Returns whether an 易办案 package of the session is still queued, waiting for a retry or sending. */
 export function isDeliveryPending(session: SessionWithFiles): boolean {
-  return session.yibanan?.packages.some((delivery) => delivery.state === 'queued' || delivery.state === 'sending') ?? false;
+  return session.yibanan?.packages.some((delivery) => activeDeliveryStates.includes(delivery.state)) ?? false;
+}
+
+/** Returns whether every pending 易办案 package of the session waits for its next attempt, with none queued or sending. */
+export function isDeliveryOnlyRetrying(session: SessionWithFiles): boolean {
+  const pending = session.yibanan?.packages.filter((delivery) => activeDeliveryStates.includes(delivery.state)) ?? [];
+  return pending.length > 0 && pending.every((delivery) => delivery.state === 'retrying');
 }
 
 /** Sorts newest first. The shown number stays chronological (第 1 次 is the earliest session). */

@@ -1,4 +1,4 @@
-import type { DeliveryQuery, DeliverySortKey, DeliveryState } from '@/api/deliveries';
+import { activeDeliveryStates, type DeliveryQuery, type DeliverySortKey, type DeliveryState } from '@/api/deliveries';
 import { t } from '@/locales';
 
 export interface DeliveryFilters {
@@ -9,7 +9,7 @@ export interface DeliveryFilters {
   order: 'asc' | 'desc';
 }
 
-export const stateOptions: { value: DeliveryState; label: string }[] = (['queued', 'sending', 'delivered', 'failed', 'skipped'] as const).map((value) => ({
+export const stateOptions: { value: DeliveryState; label: string }[] = (['queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped'] as const).map((value) => ({
   value,
   label: t.deliveries.states[value] ?? value,
 }));
@@ -30,7 +30,7 @@ export function toQuery(filters: DeliveryFilters & { page: number; pageSize: num
   };
 }
 
-/** Returns whether the list shows a package that is still queued or sending, so the page keeps refreshing. */
+/** Returns whether the list shows a package that is still queued, waiting for a retry or sending, so the page keeps refreshing. */
 export function hasActiveDelivery(items: { state: string }[]): boolean {
-  return items.some((item) => item.state === 'queued' || item.state === 'sending');
+  return items.some((item) => activeDeliveryStates.includes(item.state));
 }
