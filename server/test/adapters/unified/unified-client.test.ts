@@ -71,7 +71,7 @@ describe('UnifiedClient', () => {
   it('gives up after three 500s', async () => {
     handler = (_request, response) => response.writeHead(500).end();
     const error = await rejection(client().fetchCasePage(null, null, 200));
-    expect(error.message).toBe('大统一2.0 返回错误（HTTP 500，/api/v1/cases）。');
+    expect(error.message).toBe('大统一2.0 返回错误（HTTP 500，/api/v1/cases）。请稍后重试；若持续出现，请联系大统一2.0 维护方。');
     expect(requests).toHaveLength(3);
   });
 
