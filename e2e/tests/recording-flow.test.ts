@@ -91,9 +91,8 @@ describe('newcomer flow in Chromium', () => {
     }, undefined, { timeout: 20_000 });
     const sessionSeconds = (Date.parse(session.endedAt) - Date.parse(session.startedAt)) / 1000;
     const playedSeconds = (await duration.jsonValue()) ?? 0;
-    // The product asks the NVR for whole seconds around the session, and a -c copy clip starts at the keyframe at
-    // or before that start (the simulator sends one per second): the video covers the session and exceeds the
-    // whole-second range by at most one keyframe interval.
+    // The product requests whole seconds around the session, and a -c copy clip starts at the keyframe at or before
+    // that start (one per second here). So the video covers the session and exceeds that range by one GOP at most.
     const rangeSeconds = Math.ceil(Date.parse(session.endedAt) / 1000) - Math.floor(Date.parse(session.startedAt) / 1000);
     expect(playedSeconds).toBeGreaterThan(sessionSeconds - 0.5);
     expect(playedSeconds).toBeLessThan(rangeSeconds + 1.2);

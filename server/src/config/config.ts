@@ -53,8 +53,8 @@ export interface AppConfig {
   /** Hours after which an unfinished resumable upload (非办案区同录) is deleted; 0 keeps them. */
   uploadExpiryHours: number;
   /**
-   * How packages reach 易办案: http, folder (drop into the outbox for the gateway) or off. When empty, a set URL
-   * picks http, else a set outbox picks folder, else off.
+   * Delivery mode to 易办案: http, folder (drop into the outbox for the gateway) or off. When empty, a set URL
+   * selects http, else a set outbox selects folder, else off.
    */
   yibananMode: string;
   /** Base URL of the 易办案 receiver, e.g. http://127.0.0.1:37100. */

@@ -80,7 +80,7 @@ export class ServerProcess {
     private readonly env: () => NodeJS.ProcessEnv,
   ) {}
 
-  /** Starts the server and waits until it answers HTTP on its port. */
+  /** Starts the server and waits until it responds to HTTP on its port. */
   async start(): Promise<void> {
     this.child = await startServerProcess(this.env(), this.port);
   }

@@ -450,7 +450,7 @@ const routeCases: RouteCase[] = [
     // The case's handler may retry the packages of the case, admins any; officers without the case get "not found".
     expected: all(404, { handler: 200, sysadmin: 200, admin: 200 }),
   },
-  // 大统一同步 (system admin). This app has no 大统一2.0 interface configured, so 立即同步 answers 409.
+  // 大统一同步 (system admin). This app has no 大统一2.0 interface configured, so 立即同步 returns 409.
   { method: 'GET', route: '/api/unified/status', url: () => '/api/unified/status', expected: all(403, { sysadmin: 200, admin: 200 }) },
   { method: 'GET', route: '/api/unified/runs', url: () => '/api/unified/runs', expected: all(403, { sysadmin: 200, admin: 200 }) },
   // Run 999999 does not exist: 404 shows the permission check passed.

@@ -425,7 +425,7 @@ describe('易办案 delivery failures', () => {
     const foreign = await f.t.app.inject({ method: 'POST', url: `/api/deliveries/${failed.id}/retry`, headers: { cookie: other } });
     expect(foreign.statusCode).toBe(404);
 
-    // A grantee sees the case and its packages, but only the handler or an admin may retry.
+    // A grantee can view the case and its packages, but only the handler or an admin may retry.
     const lihua = await f.t.app.services.db.kysely.selectFrom('users').select('id').where('username', '=', 'lihua').executeTakeFirstOrThrow();
     await f.t.app.services.db.kysely.insertInto('case_grants').values({ case_id: f.caseId, grantee_id: lihua.id, granted_by: f.handlerId, granted_at: new Date().toISOString(), revoked_at: null, revoked_by: null }).execute();
     const granted = await f.t.app.inject({ method: 'POST', url: `/api/deliveries/${failed.id}/retry`, headers: { cookie: other } });

@@ -90,7 +90,7 @@ beforeAll(async () => {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '12', '-movflags', '+faststart', clipPath]);
   port = await freePort();
   client = new ApiClient(port);
-  // The demo room's NVR is never used here; the discard port stands in for it.
+  // The demo room's NVR is never used here; the discard port replaces it.
   const seeded = spawnSync(tsx, ['src/cli/seed-demo.ts', '--nvr-http-port', '9', '--nvr-rtsp-port', '9', '--nvr-password', 'unused'], { cwd: serverDir, env: serverEnv(), encoding: 'utf8' });
   expect(seeded.status, seeded.stderr).toBe(0);
   await startServer();

@@ -232,14 +232,14 @@ function toHttpError(response: RawResponse, operation: string): YibananHttpError
   return new YibananHttpError(response.status, code, message, operation);
 }
 
-function parseJson(text: string, what: string): Record<string, unknown> {
+function parseJson(text: string, label: string): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     // Reported below with the same message as a non-object body.
   }
-  throw new YibananTransportError(`${what} is not a JSON object`, true);
+  throw new YibananTransportError(`${label} is not a JSON object`, true);
 }
 
 function parseStatus(text: string): ReceiverPackageStatus {
